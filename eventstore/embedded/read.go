@@ -1,0 +1,266 @@
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"iter"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/eventstore"
+)
+
+// Reads work in pages of pageSize events, each in its own short read
+// transaction, so that a slow consumer never pins old pages of the file.
+
+// ReadStream implements eventstore.Reader.
+func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) iter.Seq2[event.Event, error] {
+	return func(yield func(event.Event, error) bool) {
+		from, left := opts.From, opts.Limit
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(event.Event{}, err)
+				return
+			}
+			n := pageSize
+			if opts.Limit > 0 {
+				n = min(n, left)
+			}
+			page, next, more, err := s.readStreamPage(stream, from, opts.Direction, n)
+			if err != nil {
+				yield(event.Event{}, fmt.Errorf("read stream %q: %w", stream, err))
+				return
+			}
+			for _, e := range page {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			left -= len(page)
+			if !more || opts.Limit > 0 && left <= 0 {
+				return
+			}
+			from = next
+		}
+	}
+}
+
+// readStreamPage returns up to n visible events of stream from version
+// from, the version to continue at, and whether there may be more.
+func (s *Store) readStreamPage(stream string, from uint64, dir eventstore.Direction, n int) (page []event.Event, next uint64, more bool, err error) {
+	now := time.Now()
+	err = s.view(func(tx *bolt.Tx) error {
+		h, ok, err := loadHead(tx.Bucket(bucketStreams), stream)
+		if err != nil {
+			return err
+		}
+		if !ok || h.version() == eventstore.NoStreamVersion {
+			return eventstore.ErrStreamNotFound
+		}
+		first, last := h.firstVisible(), uint64(h.last)
+		if dir == eventstore.Forwards {
+			from = max(from, first)
+			if from > last {
+				return nil
+			}
+		} else {
+			from = min(from, last)
+			if from < first {
+				return nil
+			}
+		}
+		idx := tx.Bucket(bucketIndex).Cursor()
+		evc := tx.Bucket(bucketEvents).Cursor()
+		// Find the append (index entry) holding version from.
+		k, v := idx.Seek(indexKey(h.num, from))
+		if k == nil || binary.BigEndian.Uint64(k) != h.num || binary.BigEndian.Uint64(k[8:]) > from {
+			k, v = idx.Prev()
+		}
+		for k != nil && binary.BigEndian.Uint64(k) == h.num {
+			fv := binary.BigEndian.Uint64(k[8:])
+			fp := binary.BigEndian.Uint64(v)
+			count := uint64(binary.BigEndian.Uint32(v[8:]))
+			if from < fv || from >= fv+count {
+				return fmt.Errorf("%w: stream index of %q has no entry for version %d", errCorruptRecord, stream, from)
+			}
+			// Walk the append's events from version from.
+			pos := fp + (from - fv)
+			pk, rec := evc.Seek(u64(pos))
+			for {
+				if pk == nil || binary.BigEndian.Uint64(pk) != pos {
+					return fmt.Errorf("%w: event at position %d of stream %q version %d is missing", errCorruptRecord, pos, stream, from)
+				}
+				var e event.Event
+				if err := decodeRecord(pos, rec, &e); err != nil {
+					return err
+				}
+				if e.Stream != stream || e.StreamVersion != from {
+					return fmt.Errorf("%w: position %d holds %q version %d, index says %q version %d", errCorruptRecord, pos, e.Stream, e.StreamVersion, stream, from)
+				}
+				if h.visible(from, e.Time, now) {
+					if len(page) == n {
+						next, more = from, true
+						return nil
+					}
+					page = append(page, e)
+				}
+				if dir == eventstore.Forwards {
+					if from == last {
+						return nil
+					}
+					from++
+					if from == fv+count {
+						break
+					}
+					pos++
+					pk, rec = evc.Next()
+				} else {
+					if from == 0 || from == first {
+						return nil
+					}
+					from--
+					if from < fv {
+						break
+					}
+					pos--
+					pk, rec = evc.Prev()
+				}
+			}
+			if dir == eventstore.Forwards {
+				k, v = idx.Next()
+			} else {
+				k, v = idx.Prev()
+			}
+		}
+		return fmt.Errorf("%w: stream index of %q ends before version %d", errCorruptRecord, stream, from)
+	})
+	return page, next, more, s.readErr(err)
+}
+
+// ReadAll implements eventstore.Reader.
+func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadOptions) iter.Seq2[event.Event, error] {
+	return func(yield func(event.Event, error) bool) {
+		from, left := opts.From, opts.Limit
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(event.Event{}, err)
+				return
+			}
+			n := pageSize
+			if opts.Limit > 0 {
+				n = min(n, left)
+			}
+			page, err := s.readAllPage(from, opts.Direction, n)
+			if err != nil {
+				yield(event.Event{}, fmt.Errorf("read all from position %d: %w", from, err))
+				return
+			}
+			for _, e := range page {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			left -= len(page)
+			if len(page) < n || opts.Limit > 0 && left <= 0 {
+				return
+			}
+			last := page[len(page)-1].Position
+			if opts.Direction == eventstore.Backwards {
+				if last <= 1 {
+					return
+				}
+				from = last - 1
+			} else {
+				from = last + 1
+			}
+		}
+	}
+}
+
+// readAllPage returns up to n events from position from in direction dir.
+func (s *Store) readAllPage(from uint64, dir eventstore.Direction, n int) ([]event.Event, error) {
+	page := make([]event.Event, 0, min(n, pageSize))
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		k, v := c.Seek(u64(from))
+		if dir == eventstore.Backwards {
+			if k == nil {
+				k, v = c.Last()
+			} else if binary.BigEndian.Uint64(k) > from {
+				k, v = c.Prev()
+			}
+		}
+		for k != nil && len(page) < n {
+			var e event.Event
+			if err := decodeRecord(binary.BigEndian.Uint64(k), v, &e); err != nil {
+				return err
+			}
+			page = append(page, e)
+			if dir == eventstore.Forwards {
+				k, v = c.Next()
+			} else {
+				k, v = c.Prev()
+			}
+		}
+		return nil
+	})
+	return page, s.readErr(err)
+}
+
+// StreamVersion implements eventstore.Reader.
+func (s *Store) StreamVersion(ctx context.Context, stream string) (int64, error) {
+	v := eventstore.NoStreamVersion
+	err := s.view(func(tx *bolt.Tx) error {
+		h, _, err := loadHead(tx.Bucket(bucketStreams), stream)
+		v = h.version()
+		return err
+	})
+	return v, err
+}
+
+// SubscribeAll implements eventstore.Subscriber. It reads from the file,
+// page by page, and waits for the committer's signal when caught up: since
+// it only ever reads what is committed, in position order, the switch from
+// catch-up to live can neither skip nor repeat an event.
+func (s *Store) SubscribeAll(ctx context.Context, from uint64) iter.Seq2[event.Event, error] {
+	return func(yield func(event.Event, error) bool) {
+		next := max(from, 1)
+		for {
+			// Take the signal before reading, so a commit that lands after
+			// the read wakes us.
+			s.mu.Lock()
+			signal := s.notify
+			s.mu.Unlock()
+			page, err := s.readAllPage(next, eventstore.Forwards, pageSize)
+			if err != nil {
+				yield(event.Event{}, err)
+				return
+			}
+			for _, e := range page {
+				if err := ctx.Err(); err != nil {
+					yield(event.Event{}, err)
+					return
+				}
+				if !yield(e, nil) {
+					return
+				}
+				next = e.Position + 1
+			}
+			if len(page) == pageSize {
+				continue
+			}
+			select {
+			case <-signal:
+			case <-ctx.Done():
+				yield(event.Event{}, ctx.Err())
+				return
+			case <-s.closing:
+				yield(event.Event{}, eventstore.ErrClosed)
+				return
+			}
+		}
+	}
+}

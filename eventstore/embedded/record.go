@@ -1,0 +1,121 @@
+package embedded
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchyard/switchyard/core/event"
+)
+
+// An event record is the value stored under its position in the events
+// bucket. It is a compact binary form, not JSON, because read-all speed is
+// bounded by decoding:
+//
+//	byte     record format (1)
+//	[16]byte id
+//	uvarint  stream version
+//	int64    time, Unix nanoseconds
+//	string   stream, type, then the 8 metadata strings (uvarint length + bytes)
+//	uvarint  schema
+//	[32]byte prev hash, [32]byte hash
+//	bytes    data (the rest)
+const recordFormat = 1
+
+func appendRecord(b []byte, e *event.Event) []byte {
+	b = append(b, recordFormat)
+	b = append(b, e.ID[:]...)
+	b = binary.AppendUvarint(b, e.StreamVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Time.UnixNano()))
+	m := &e.Metadata
+	for _, s := range [...]string{e.Stream, e.Type, m.CorrelationID, m.CausationID, m.Actor, m.Agent, m.Session, m.Team, m.User, m.Traceparent} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendUvarint(b, uint64(m.Schema))
+	b = append(b, e.PrevHash[:]...)
+	b = append(b, e.Hash[:]...)
+	return append(b, e.Data...)
+}
+
+var errCorruptRecord = errors.New("corrupt event record")
+
+// decodeRecord decodes a record stored at pos. It copies everything out of
+// b, which belongs to the database.
+func decodeRecord(pos uint64, b []byte, e *event.Event) error {
+	d := decoder{b: b}
+	if f := d.byte(); f != recordFormat {
+		return fmt.Errorf("%w at position %d: format %d, this build reads %d", errCorruptRecord, pos, f, recordFormat)
+	}
+	copy(e.ID[:], d.bytes(16))
+	e.StreamVersion = d.uvarint()
+	e.Time = time.Unix(0, int64(d.uint64())).UTC()
+	m := &e.Metadata
+	for _, s := range [...]*string{&e.Stream, &e.Type, &m.CorrelationID, &m.CausationID, &m.Actor, &m.Agent, &m.Session, &m.Team, &m.User, &m.Traceparent} {
+		*s = d.string()
+	}
+	m.Schema = int(d.uvarint())
+	copy(e.PrevHash[:], d.bytes(32))
+	copy(e.Hash[:], d.bytes(32))
+	if d.err {
+		return fmt.Errorf("%w at position %d: truncated", errCorruptRecord, pos)
+	}
+	e.Data = append([]byte(nil), d.b...)
+	e.Position = pos
+	return nil
+}
+
+// recordStream returns the stream name and version of a record without
+// decoding the rest.
+func recordStream(b []byte) (string, uint64, bool) {
+	d := decoder{b: b}
+	d.byte()
+	d.bytes(16)
+	v := d.uvarint()
+	d.uint64()
+	s := d.string()
+	return s, v, !d.err
+}
+
+// decoder reads a record; a short read sets err and yields zero values.
+type decoder struct {
+	b   []byte
+	err bool
+}
+
+func (d *decoder) bytes(n int) []byte {
+	if len(d.b) < n {
+		d.err, d.b = true, nil
+		return make([]byte, n)
+	}
+	out := d.b[:n]
+	d.b = d.b[n:]
+	return out
+}
+
+func (d *decoder) byte() byte { return d.bytes(1)[0] }
+
+func (d *decoder) uint64() uint64 { return binary.BigEndian.Uint64(d.bytes(8)) }
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if n == 0 {
+		return ""
+	}
+	if n > uint64(len(d.b)) {
+		d.err, d.b = true, nil
+		return ""
+	}
+	return string(d.bytes(int(n)))
+}
