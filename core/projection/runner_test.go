@@ -1,0 +1,196 @@
+package projection_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/core/projection"
+	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/eventstore/embedded"
+)
+
+func openStore(t *testing.T, dir string) *embedded.Store {
+	t.Helper()
+	s, err := embedded.Open(embedded.Config{Dir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// seed appends n events of type t.i spread over streams s-0..s-(k-1), and
+// returns the expected count per stream and the last position.
+func seed(t *testing.T, s eventstore.Store, n, k int) (map[string]uint64, uint64) {
+	t.Helper()
+	want := map[string]uint64{}
+	var last uint64
+	for i := 0; i < n; i++ {
+		stream := fmt.Sprintf("s-%d", i%k)
+		typ := []string{"t.a", "t.b"}[i%2]
+		r, err := s.Append(context.Background(), stream, eventstore.Any, event.Proposed{Type: typ, Data: json.RawMessage(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[stream]++
+		last = r.Positions[0]
+	}
+	return want, last
+}
+
+func checkCatalog(t *testing.T, c *projection.StreamCatalog, want map[string]uint64) {
+	t.Helper()
+	got := map[string]uint64{}
+	for _, si := range c.Streams() {
+		got[si.Stream] = si.Events
+		if si.Types["t.a"]+si.Types["t.b"] != si.Events {
+			t.Errorf("stream %s: type counts %v do not add up to %d", si.Stream, si.Types, si.Events)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("catalogue counts = %v, want %v", got, want)
+	}
+}
+
+// run starts r and returns a function that stops it and returns Run's error.
+func run(t *testing.T, r *projection.Runner) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("runner did not stop within 10s of cancel")
+			return nil
+		}
+	}
+}
+
+func waitFor(t *testing.T, r *projection.Runner, pos uint64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.WaitFor(ctx, pos); err != nil {
+		t.Fatalf("projection did not reach position %d (at %d): %v", pos, r.Position(), err)
+	}
+}
+
+func TestStreamCatalogFollowsLog(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	want, last := seed(t, s, 300, 7)
+	cat := projection.NewStreamCatalog()
+	r := projection.NewRunner(cat, s, s, projection.RunnerConfig{CheckpointEvery: 50}, nil)
+	stop := run(t, r)
+	waitFor(t, r, last)
+	checkCatalog(t, cat, want)
+
+	// Live: events appended while it runs are folded too.
+	more, last := seed(t, s, 40, 3)
+	for k, v := range more {
+		want[k] += v
+	}
+	waitFor(t, r, last)
+	checkCatalog(t, cat, want)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := s.LoadCheckpoint(context.Background(), cat.Name())
+	if err != nil || cp.Position != last {
+		t.Fatalf("final checkpoint at %d (%v), want %d", cp.Position, err, last)
+	}
+}
+
+// failAt wraps a projection so that Apply fails at one position, as a
+// process crash would stop it: after some events past the last checkpoint
+// were folded into memory but not saved.
+type failAt struct {
+	projection.Projection
+	pos uint64
+}
+
+var errCrash = errors.New("simulated crash")
+
+func (f *failAt) Apply(e *event.Event) error {
+	if e.Position == f.pos {
+		return errCrash
+	}
+	return f.Projection.Apply(e)
+}
+
+func TestRunnerResumesFromCheckpointWithoutDoubleCounting(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	want, last := seed(t, s, 500, 5)
+
+	first := projection.NewStreamCatalog()
+	r := projection.NewRunner(&failAt{first, 437}, s, s, projection.RunnerConfig{CheckpointEvery: 100, CheckpointInterval: time.Hour}, nil)
+	if err := r.Run(context.Background()); !errors.Is(err, errCrash) {
+		t.Fatalf("Run = %v, want the simulated crash", err)
+	}
+	if first.Total() != 436 {
+		t.Fatalf("crashed projection folded %d events, want 436", first.Total())
+	}
+	cp, err := s.LoadCheckpoint(context.Background(), first.Name())
+	if err != nil || cp.Position != 400 {
+		t.Fatalf("checkpoint at %d (%v), want 400: the crash must not save", cp.Position, err)
+	}
+
+	// Reopen the store too, as a restarted process would.
+	s.Close()
+	s = openStore(t, dir)
+	second := projection.NewStreamCatalog()
+	r = projection.NewRunner(second, s, s, projection.RunnerConfig{CheckpointEvery: 100}, nil)
+	stop := run(t, r)
+	waitFor(t, r, last)
+	checkCatalog(t, second, want)
+	if second.Total() != 500 {
+		t.Fatalf("resumed projection folded %d events in all, want 500", second.Total())
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRebuildStartsFromZero(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	want, last := seed(t, s, 120, 4)
+	cat := projection.NewStreamCatalog()
+	r := projection.NewRunner(cat, s, s, projection.RunnerConfig{}, nil)
+	stop := run(t, r)
+	waitFor(t, r, last)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt := projection.NewStreamCatalog()
+	r = projection.NewRunner(rebuilt, s, s, projection.RunnerConfig{}, nil)
+	stop = run(t, r)
+	waitFor(t, r, last)
+	checkCatalog(t, rebuilt, want)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRestoreRejectsDamagedState(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	cat := projection.NewStreamCatalog()
+	if err := s.SaveCheckpoint(context.Background(), cat.Name(), projection.Checkpoint{Position: 3, State: []byte("{not json")}); err != nil {
+		t.Fatal(err)
+	}
+	err := projection.NewRunner(cat, s, s, projection.RunnerConfig{}, nil).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "restore checkpoint at position 3") {
+		t.Fatalf("Run = %v, want a restore error naming the position", err)
+	}
+}
