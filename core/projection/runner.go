@@ -36,9 +36,10 @@ type Runner struct {
 	cfg RunnerConfig
 	log *slog.Logger
 
-	pos  atomic.Uint64 // last position applied
-	mu   sync.Mutex
-	wake chan struct{} // closed and replaced when pos moves
+	pos     atomic.Uint64 // last position applied
+	waiters atomic.Int32  // WaitFor calls in progress
+	mu      sync.Mutex
+	wake    chan struct{} // closed and replaced when pos moves and someone waits
 }
 
 // NewRunner returns a runner that folds src into p, keeping checkpoints in
@@ -57,6 +58,8 @@ func (r *Runner) Position() uint64 { return r.pos.Load() }
 // WaitFor blocks until the projection has applied every event up to pos,
 // or ctx is done. It lets a caller read its own writes.
 func (r *Runner) WaitFor(ctx context.Context, pos uint64) error {
+	r.waiters.Add(1)
+	defer r.waiters.Add(-1)
 	for {
 		r.mu.Lock()
 		wake := r.wake
@@ -72,8 +75,14 @@ func (r *Runner) WaitFor(ctx context.Context, pos uint64) error {
 	}
 }
 
+// moved publishes pos. Waking waiters costs a channel per call, so it is
+// skipped when nobody waits: WaitFor counts itself in before it reads pos,
+// so it either sees the new pos or is woken.
 func (r *Runner) moved(pos uint64) {
 	r.pos.Store(pos)
+	if r.waiters.Load() == 0 {
+		return
+	}
 	r.mu.Lock()
 	close(r.wake)
 	r.wake = make(chan struct{})

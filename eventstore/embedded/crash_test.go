@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		crashChild(dir) // never returns
 	}
+	if dir := os.Getenv(rssChildEnv); dir != "" {
+		rssChild(dir)
+	}
 	os.Exit(m.Run())
 }
 

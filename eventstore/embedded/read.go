@@ -72,6 +72,7 @@ func (s *Store) readStreamPage(stream string, from uint64, dir eventstore.Direct
 				return nil
 			}
 		}
+		var pd pageDecoder
 		idx := tx.Bucket(bucketIndex).Cursor()
 		evc := tx.Bucket(bucketEvents).Cursor()
 		// Find the append (index entry) holding version from.
@@ -94,7 +95,7 @@ func (s *Store) readStreamPage(stream string, from uint64, dir eventstore.Direct
 					return fmt.Errorf("%w: event at position %d of stream %q version %d is missing", errCorruptRecord, pos, stream, from)
 				}
 				var e event.Event
-				if err := decodeRecord(pos, rec, &e); err != nil {
+				if err := decodeRecord(pos, rec, &e, &pd); err != nil {
 					return err
 				}
 				if e.Stream != stream || e.StreamVersion != from {
@@ -193,9 +194,10 @@ func (s *Store) readAllPage(from uint64, dir eventstore.Direction, n int) ([]eve
 				k, v = c.Prev()
 			}
 		}
+		var pd pageDecoder
 		for k != nil && len(page) < n {
 			var e event.Event
-			if err := decodeRecord(binary.BigEndian.Uint64(k), v, &e); err != nil {
+			if err := decodeRecord(binary.BigEndian.Uint64(k), v, &e, &pd); err != nil {
 				return err
 			}
 			page = append(page, e)

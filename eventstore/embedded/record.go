@@ -42,8 +42,9 @@ func appendRecord(b []byte, e *event.Event) []byte {
 var errCorruptRecord = errors.New("corrupt event record")
 
 // decodeRecord decodes a record stored at pos. It copies everything out of
-// b, which belongs to the database.
-func decodeRecord(pos uint64, b []byte, e *event.Event) error {
+// b, which belongs to the database. With a non-nil pageDecoder it shares
+// allocations across the events of a page.
+func decodeRecord(pos uint64, b []byte, e *event.Event, pd *pageDecoder) error {
 	d := decoder{b: b}
 	if f := d.byte(); f != recordFormat {
 		return fmt.Errorf("%w at position %d: format %d, this build reads %d", errCorruptRecord, pos, f, recordFormat)
@@ -52,8 +53,9 @@ func decodeRecord(pos uint64, b []byte, e *event.Event) error {
 	e.StreamVersion = d.uvarint()
 	e.Time = time.Unix(0, int64(d.uint64())).UTC()
 	m := &e.Metadata
-	for _, s := range [...]*string{&e.Stream, &e.Type, &m.CorrelationID, &m.CausationID, &m.Actor, &m.Agent, &m.Session, &m.Team, &m.User, &m.Traceparent} {
-		*s = d.string()
+	fields := [...]*string{&e.Stream, &e.Type, &m.CorrelationID, &m.CausationID, &m.Actor, &m.Agent, &m.Session, &m.Team, &m.User, &m.Traceparent}
+	for i, s := range fields {
+		*s = d.string(pd.prev(i))
 	}
 	m.Schema = int(d.uvarint())
 	copy(e.PrevHash[:], d.bytes(32))
@@ -61,9 +63,47 @@ func decodeRecord(pos uint64, b []byte, e *event.Event) error {
 	if d.err {
 		return fmt.Errorf("%w at position %d: truncated", errCorruptRecord, pos)
 	}
-	e.Data = append([]byte(nil), d.b...)
+	e.Data = pd.clone(d.b)
 	e.Position = pos
+	pd.remember(fields[:])
 	return nil
+}
+
+// pageDecoder cuts the allocations of decoding a page of events: each
+// string equal to the same field of the event before (the stream of a run
+// of appends, its type, its session...) is shared, and data is copied into
+// one buffer per page.
+type pageDecoder struct {
+	last  [10]string
+	arena []byte
+}
+
+func (pd *pageDecoder) prev(i int) string {
+	if pd == nil {
+		return ""
+	}
+	return pd.last[i]
+}
+
+func (pd *pageDecoder) remember(fields []*string) {
+	if pd == nil {
+		return
+	}
+	for i, s := range fields {
+		pd.last[i] = *s
+	}
+}
+
+func (pd *pageDecoder) clone(b []byte) []byte {
+	if pd == nil || len(b) > 4096 {
+		return append([]byte(nil), b...)
+	}
+	if len(pd.arena)+len(b) > cap(pd.arena) {
+		pd.arena = make([]byte, 0, 64<<10)
+	}
+	start := len(pd.arena)
+	pd.arena = append(pd.arena, b...)
+	return pd.arena[start:len(pd.arena):len(pd.arena)]
 }
 
 // recordStream returns the stream name and version of a record without
@@ -74,7 +114,7 @@ func recordStream(b []byte) (string, uint64, bool) {
 	d.bytes(16)
 	v := d.uvarint()
 	d.uint64()
-	s := d.string()
+	s := d.string("")
 	return s, v, !d.err
 }
 
@@ -108,7 +148,9 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-func (d *decoder) string() string {
+// string reads a string, returning same instead of a new copy when the
+// bytes are equal to it.
+func (d *decoder) string(same string) string {
 	n := d.uvarint()
 	if n == 0 {
 		return ""
@@ -117,5 +159,9 @@ func (d *decoder) string() string {
 		d.err, d.b = true, nil
 		return ""
 	}
-	return string(d.bytes(int(n)))
+	b := d.bytes(int(n))
+	if string(b) == same {
+		return same
+	}
+	return string(b)
 }
