@@ -16,12 +16,25 @@ import (
 // Reads work in pages of pageSize events, each in its own short read
 // transaction, so that a slow consumer never pins old pages of the file.
 
+// stopped returns why an iterator must stop before its next event: ctx is
+// done or the store is closed. Both are channel polls, cheap per event.
+func (s *Store) stopped(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closing:
+		return eventstore.ErrClosed
+	default:
+		return nil
+	}
+}
+
 // ReadStream implements eventstore.Reader.
 func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) iter.Seq2[event.Event, error] {
 	return func(yield func(event.Event, error) bool) {
 		from, left := opts.From, opts.Limit
 		for {
-			if err := ctx.Err(); err != nil {
+			if err := s.stopped(ctx); err != nil {
 				yield(event.Event{}, err)
 				return
 			}
@@ -35,6 +48,10 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 				return
 			}
 			for _, e := range page {
+				if err := s.stopped(ctx); err != nil {
+					yield(event.Event{}, err)
+					return
+				}
 				if !yield(e, nil) {
 					return
 				}
@@ -146,7 +163,7 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadOptions) iter.S
 	return func(yield func(event.Event, error) bool) {
 		from, left := opts.From, opts.Limit
 		for {
-			if err := ctx.Err(); err != nil {
+			if err := s.stopped(ctx); err != nil {
 				yield(event.Event{}, err)
 				return
 			}
@@ -160,6 +177,10 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadOptions) iter.S
 				return
 			}
 			for _, e := range page {
+				if err := s.stopped(ctx); err != nil {
+					yield(event.Event{}, err)
+					return
+				}
 				if !yield(e, nil) {
 					return
 				}
@@ -242,7 +263,7 @@ func (s *Store) SubscribeAll(ctx context.Context, from uint64) iter.Seq2[event.E
 				return
 			}
 			for _, e := range page {
-				if err := ctx.Err(); err != nil {
+				if err := s.stopped(ctx); err != nil {
 					yield(event.Event{}, err)
 					return
 				}

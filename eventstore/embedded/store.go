@@ -550,9 +550,14 @@ func (t *txn) duplicate(stream string, evs []event.Event) (eventstore.AppendResu
 		return &eventstore.IDConflictError{Stream: stream, ID: evs[i].ID.String(), Reason: reason}
 	}
 	res := eventstore.AppendResult{Positions: positions, Duplicate: true}
+	known, unknown := -1, -1
 	for i, pos := range positions {
 		if pos == 0 {
-			return eventstore.AppendResult{}, conflict(i, "is new but other ids of the batch are already stored")
+			unknown = i
+			continue
+		}
+		if known < 0 {
+			known = i
 		}
 		s, v, ok := recordStream(t.events.Get(u64(pos)))
 		switch {
@@ -566,6 +571,9 @@ func (t *txn) duplicate(stream string, evs []event.Event) (eventstore.AppendResu
 			return eventstore.AppendResult{}, conflict(i, "is already stored, but not as part of the same batch")
 		}
 		res.LastVersion = v
+	}
+	if unknown >= 0 {
+		return eventstore.AppendResult{}, conflict(known, fmt.Sprintf("is already stored but id %s of the same batch is not", evs[unknown].ID))
 	}
 	return res, nil
 }
