@@ -32,6 +32,10 @@ func (s *Store) stopped(ctx context.Context) error {
 // ReadStream implements eventstore.Reader.
 func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) iter.Seq2[event.Event, error] {
 	return func(yield func(event.Event, error) bool) {
+		if opts.Limit < 0 {
+			yield(event.Event{}, fmt.Errorf("%w: read limit %d is negative: pass 0 for no limit", eventstore.ErrInvalid, opts.Limit))
+			return
+		}
 		from, left := opts.From, opts.Limit
 		for {
 			if err := s.stopped(ctx); err != nil {
@@ -161,6 +165,10 @@ func (s *Store) readStreamPage(stream string, from uint64, dir eventstore.Direct
 // ReadAll implements eventstore.Reader.
 func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadOptions) iter.Seq2[event.Event, error] {
 	return func(yield func(event.Event, error) bool) {
+		if opts.Limit < 0 {
+			yield(event.Event{}, fmt.Errorf("%w: read limit %d is negative: pass 0 for no limit", eventstore.ErrInvalid, opts.Limit))
+			return
+		}
 		from, left := opts.From, opts.Limit
 		for {
 			if err := s.stopped(ctx); err != nil {
