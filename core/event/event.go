@@ -20,7 +20,7 @@ type Event struct {
 	Position      uint64          `json:"position"`
 	Time          time.Time       `json:"time"`
 	Data          json.RawMessage `json:"data"`
-	Metadata      Metadata        `json:"metadata"`
+	Metadata      Metadata        `json:"metadata,omitzero"`
 	PrevHash      Hash            `json:"prev_hash"`
 	Hash          Hash            `json:"hash"`
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -149,7 +150,7 @@ func TestKill9KeepsAcknowledgedAppends(t *testing.T) {
 		if round == 0 {
 			// While the child holds the store, another opener is refused
 			// and does not touch it.
-			if _, err := Open(Config{Dir: dir, LockTimeout: 50 * time.Millisecond}, nil); err == nil || !strings.Contains(err.Error(), "in use by another process") {
+			if _, err := Open(Config{Dir: dir, LockTimeout: 50 * time.Millisecond}, nil); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "switchyard serve") {
 				t.Fatalf("open of a store held by another process = %v, want refusal", err)
 			}
 		}

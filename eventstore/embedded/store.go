@@ -90,8 +90,13 @@ var (
 	_ projection.CheckpointStore = (*Store)(nil)
 )
 
-// ErrReadOnly is returned by writes to a store opened with ReadOnly.
-var ErrReadOnly = errors.New("event store is open read-only")
+// Errors to branch on with errors.Is.
+var (
+	// ErrReadOnly is returned by writes to a store opened with ReadOnly.
+	ErrReadOnly = errors.New("event store is open read-only")
+	// ErrLocked is returned by Open when another process has the store open.
+	ErrLocked = errors.New("in use by another process")
+)
 
 // Open opens or creates the store in cfg.Dir.
 func Open(cfg Config, log *slog.Logger) (*Store, error) {
@@ -144,7 +149,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 func openError(dir string, err error) error {
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
-		return fmt.Errorf("open event store %s: it is in use by another process (is `switchyard serve` running on it?): stop that process or pass another --data directory", dir)
+		return fmt.Errorf("open event store %s: it is %w (is `switchyard serve` running on it?): stop that process or pass another --data directory", dir, ErrLocked)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
 		return fmt.Errorf("open event store %s: %s is not a readable switchyard store (%w): if it was copied in part, restore it from a backup; nothing was changed", dir, FileName, err)
 	}

@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchyard/switchyard/core/projection"
+	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/eventstore/embedded"
+	"github.com/switchyard/switchyard/gateway/httpapi"
+)
+
+// shutdownGrace bounds a graceful shutdown: requests still open after it
+// are cut off.
+const shutdownGrace = 10 * time.Second
+
+type serveOptions struct {
+	addr, data          string
+	logFormat, logLevel string
+	demo                bool
+}
+
+func (a *app) serveCmd() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the switchyard server on a data directory",
+		Long: `Run the switchyard server: open the event store in the data directory and serve the HTTP
+API and the live event feed on --addr (loopback only by default; give a non-loopback
+address to expose it).
+
+--demo seeds a few example events into an empty store and prints what to try next.
+
+SIGINT (Ctrl-C) or SIGTERM shuts down gracefully: the server stops accepting connections,
+ends the event feeds, waits up to 10s for requests in flight, then closes the store. A
+second signal exits at once. Logs go to stderr.`,
+		Example: `  switchyard serve
+  switchyard serve --addr 127.0.0.1:4400 --data ./data --log-format json
+  switchyard serve --demo --data .demo/data`,
+		Args: noArgs,
+		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), o)
+		}),
+	}
+	f := cmd.Flags()
+	def := a.io.getenv(envAddr)
+	if def == "" {
+		def = httpapi.DefaultAddr
+	}
+	f.StringVar(&o.addr, "addr", def, "address to listen on, HOST:PORT (env "+envAddr+")")
+	a.dataFlag(cmd, &o.data)
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.BoolVar(&o.demo, "demo", false, "seed demo events into an empty store and print what to try next")
+	return cmd
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
+}
+
+func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
+	log, err := newLogger(a.io.Err, o.logFormat, o.logLevel)
+	if err != nil {
+		return err
+	}
+	if err := requireDataDir(o.data); err != nil {
+		return err
+	}
+	store, err := embedded.Open(embedded.Config{Dir: o.data}, log.With("component", "eventstore"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := store.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close event store: %w", cerr)
+		}
+		log.Info("switchyard stopped")
+	}()
+
+	seeded := 0
+	if o.demo {
+		if seeded, err = seedDemo(ctx, store); err != nil {
+			return err
+		}
+		if seeded > 0 {
+			log.Info("seeded demo events", "events", seeded)
+		}
+	}
+
+	// The stream catalogue, kept up to date by a projection runner that
+	// checkpoints into the store.
+	catalog := projection.NewStreamCatalog()
+	runner := projection.NewRunner(catalog, store, store, projection.RunnerConfig{}, log.With("component", "projection"))
+	rctx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	runnerDone := make(chan struct{})
+	go func() {
+		defer close(runnerDone)
+		if err := runner.Run(rctx); err != nil {
+			log.Error("stream catalogue stopped: GET /api/v1/streams will be stale until a restart", "err", err)
+		}
+	}()
+	defer func() {
+		stopRunner()
+		<-runnerDone // it saves a last checkpoint: before the store closes
+	}()
+
+	srv, err := httpapi.New(httpapi.Config{Version: Version(), Catalog: catalog, CatalogWaiter: runner}, store, log.With("component", "httpapi"))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return listenError(o.addr, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	log.Info("switchyard serving", "addr", ln.Addr().String(), "data", o.data, "version", Version())
+	if o.demo {
+		a.printDemoHints(ln.Addr().String(), o.data, seeded)
+	}
+	if a.io.onListen != nil {
+		a.io.onListen(ln.Addr()) // once everything above is done
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "grace", shutdownGrace)
+	case err := <-served:
+		return fmt.Errorf("http api stopped: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown was not clean", "err", err)
+	}
+	if err := <-served; err != nil {
+		log.Warn("http api", "err", err)
+	}
+	return nil
+}
+
+func listenError(addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("cannot listen on %s: the address is in use (is another switchyard running?): stop it or pass another --addr", addr)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("cannot listen on %s: permission denied: use a port above 1023", addr)
+	}
+	return fmt.Errorf("cannot listen on %s: %w: give --addr as HOST:PORT, e.g. %s", addr, err, httpapi.DefaultAddr)
+}
+
+func (a *app) printDemoHints(addr, data string, seeded int) {
+	p := a.io.Prog
+	flag := ""
+	if addr != httpapi.DefaultAddr {
+		flag = " --addr " + addr
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nSwitchyard is running at http://%s (data in %s).\n", addr, data)
+	if seeded > 0 {
+		fmt.Fprintf(&b, "It holds %d demo events in two sessions. Try, in another terminal:\n\n", seeded)
+	} else {
+		fmt.Fprintf(&b, "Try, in another terminal:\n\n")
+	}
+	for _, l := range [][2]string{
+		{p + " events streams" + flag, "the streams and their event counts"},
+		{p + " events read session-demo-1" + flag, "one session's history, as JSON lines"},
+		{p + " events tail" + flag, "every event, then new ones live (Ctrl-C stops)"},
+		{p + " events append session-demo-1" + flag + ` --type message.added --data '{"role":"user","text":"thanks"}'`, "add one"},
+		{"curl -N http://" + addr + "/api/v1/events/feed", "the same feed as server-sent events"},
+		{p + " events verify --data " + data, "check every hash chain (after stopping the server)"},
+	} {
+		fmt.Fprintf(&b, "  %s\n      # %s\n", l[0], l[1])
+	}
+	fmt.Fprintf(&b, "\nThe HTTP API is described in docs/operations.md. Press Ctrl-C to stop.\n\n")
+	io.WriteString(a.io.Out, b.String())
+}
+
+// storeEmpty reports whether the store holds no events.
+func storeEmpty(ctx context.Context, r eventstore.Reader) (bool, error) {
+	for _, err := range r.ReadAll(ctx, eventstore.ReadOptions{Limit: 1}) {
+		if err != nil {
+			return false, err
+		}
+		return false, nil
+	}
+	return true, nil
+}
