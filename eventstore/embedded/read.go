@@ -31,6 +31,20 @@ func (s *Store) stopped(ctx context.Context) error {
 
 // ReadStream implements eventstore.Reader.
 func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) iter.Seq2[event.Event, error] {
+	return s.paged(ctx, opts, func(from uint64, n int) ([]event.Event, uint64, bool, error) {
+		page, next, more, err := s.readStreamPage(stream, from, opts.Direction, n)
+		if err != nil {
+			err = fmt.Errorf("read stream %q: %w", stream, err)
+		}
+		return page, next, more, err
+	})
+}
+
+// paged turns a page reader into an iterator: it checks the limit, fetches
+// pages of up to pageSize events (fewer when the limit is near), and stops
+// at the next event once ctx is done or the store closes. fetch returns a
+// page, where the next one starts and whether there may be one.
+func (s *Store) paged(ctx context.Context, opts eventstore.ReadOptions, fetch func(from uint64, n int) ([]event.Event, uint64, bool, error)) iter.Seq2[event.Event, error] {
 	return func(yield func(event.Event, error) bool) {
 		if opts.Limit < 0 {
 			yield(event.Event{}, fmt.Errorf("%w: read limit %d is negative: pass 0 for no limit", eventstore.ErrInvalid, opts.Limit))
@@ -46,9 +60,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 			if opts.Limit > 0 {
 				n = min(n, left)
 			}
-			page, next, more, err := s.readStreamPage(stream, from, opts.Direction, n)
+			page, next, more, err := fetch(from, n)
 			if err != nil {
-				yield(event.Event{}, fmt.Errorf("read stream %q: %w", stream, err))
+				yield(event.Event{}, err)
 				return
 			}
 			for _, e := range page {
@@ -164,50 +178,20 @@ func (s *Store) readStreamPage(stream string, from uint64, dir eventstore.Direct
 
 // ReadAll implements eventstore.Reader.
 func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadOptions) iter.Seq2[event.Event, error] {
-	return func(yield func(event.Event, error) bool) {
-		if opts.Limit < 0 {
-			yield(event.Event{}, fmt.Errorf("%w: read limit %d is negative: pass 0 for no limit", eventstore.ErrInvalid, opts.Limit))
-			return
+	return s.paged(ctx, opts, func(from uint64, n int) ([]event.Event, uint64, bool, error) {
+		page, err := s.readAllPage(from, opts.Direction, n)
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("read all from position %d: %w", from, err)
 		}
-		from, left := opts.From, opts.Limit
-		for {
-			if err := s.stopped(ctx); err != nil {
-				yield(event.Event{}, err)
-				return
-			}
-			n := pageSize
-			if opts.Limit > 0 {
-				n = min(n, left)
-			}
-			page, err := s.readAllPage(from, opts.Direction, n)
-			if err != nil {
-				yield(event.Event{}, fmt.Errorf("read all from position %d: %w", from, err))
-				return
-			}
-			for _, e := range page {
-				if err := s.stopped(ctx); err != nil {
-					yield(event.Event{}, err)
-					return
-				}
-				if !yield(e, nil) {
-					return
-				}
-			}
-			left -= len(page)
-			if len(page) < n || opts.Limit > 0 && left <= 0 {
-				return
-			}
-			last := page[len(page)-1].Position
-			if opts.Direction == eventstore.Backwards {
-				if last <= 1 {
-					return
-				}
-				from = last - 1
-			} else {
-				from = last + 1
-			}
+		if len(page) < n {
+			return page, 0, false, nil
 		}
-	}
+		last := page[len(page)-1].Position
+		if opts.Direction == eventstore.Backwards {
+			return page, last - 1, last > 1, nil
+		}
+		return page, last + 1, true, nil
+	})
 }
 
 // readAllPage returns up to n events from position from in direction dir.
