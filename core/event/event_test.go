@@ -119,11 +119,11 @@ func TestDecodeKeepsUnknownTypesRaw(t *testing.T) {
 }
 
 func TestNewStampsSchemaAndChecksType(t *testing.T) {
-	p, err := event.New("model.call.completed", event.ModelCallCompleted{Model: "m", InputTokens: 3}, event.Metadata{Agent: "a"})
+	p, err := event.New("model.call.completed", event.ModelCallCompleted{RequestModel: "m", CallUsage: event.CallUsage{InputTokens: 3}}, event.Metadata{Agent: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Metadata.Schema != 1 || p.ID.Version() != 7 || !strings.Contains(string(p.Data), `"input_tokens":3`) {
+	if p.Metadata.Schema != 1 || p.ID.Version() != 7 || !strings.Contains(string(p.Data), `"gen_ai.usage.input_tokens":3`) {
 		t.Fatalf("New = %+v", p)
 	}
 	if _, err := event.New("model.call.completed", event.SessionEnded{}, event.Metadata{}); err == nil {

@@ -9,10 +9,6 @@ func init() {
 	Register[SessionStarted]("session.started", 1, "a harness session began")
 	Register[SessionEnded]("session.ended", 1, "a harness session ended, with how it ended")
 	Register[MessageAdded]("message.added", 1, "a user or assistant message entered a session")
-	Register[ModelCallStarted]("model.call.started", 1, "the gateway began a model call")
-	Register[ModelCallCompleted]("model.call.completed", 1, "a model call finished, with usage and cost")
-	Register[ModelCallFailed]("model.call.failed", 1, "a model call failed after its retries and fallbacks")
-	Register[RoutingDecided]("routing.decided", 1, "a router chose the ordered targets for a call")
 	Register[ToolCalled]("tool.called", 1, "an agent called a tool")
 }
 
@@ -37,37 +33,6 @@ type SessionEnded struct {
 type MessageAdded struct {
 	Role string `json:"role"`
 	Text string `json:"text"`
-}
-
-// ModelCallStarted is written when the gateway begins a model call.
-type ModelCallStarted struct {
-	API   string `json:"api"`
-	Model string `json:"model"`
-}
-
-// ModelCallCompleted records a finished model call.
-type ModelCallCompleted struct {
-	Model        string  `json:"model"`
-	Provider     string  `json:"provider"`
-	InputTokens  int64   `json:"input_tokens"`
-	OutputTokens int64   `json:"output_tokens"`
-	CostUSD      float64 `json:"cost_usd"`
-	LatencyMS    float64 `json:"latency_ms"`
-}
-
-// ModelCallFailed records a model call that failed for good.
-type ModelCallFailed struct {
-	Model  string `json:"model"`
-	Reason string `json:"reason"`
-	Status int    `json:"status,omitempty"`
-}
-
-// RoutingDecided records where a router sent a call and why.
-type RoutingDecided struct {
-	Router  string   `json:"router"`
-	Model   string   `json:"model"`
-	Targets []string `json:"targets"`
-	Reason  string   `json:"reason,omitempty"`
 }
 
 // ToolCalled records a tool call made by an agent.

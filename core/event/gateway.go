@@ -1,0 +1,176 @@
+package event
+
+// Model-call events, written by the gateway for every call through it.
+//
+// Field names follow the OpenTelemetry GenAI semantic conventions where
+// one exists (gen_ai.request.model, gen_ai.usage.input_tokens, ...), so
+// exporters can map them without a table. As in those conventions,
+// gen_ai.usage.input_tokens counts every prompt token, cached or not; the
+// cached share is broken out in the cache_read / cache_creation fields.
+//
+// Stream: calls made with a key go on "calls-<key id>"; the call id ties
+// the events of one call together and is the correlation id unless the
+// caller belongs to a decision (a session turn), whose id is used then.
+
+func init() {
+	Register[ModelCallStarted]("model.call.started", 1, "the gateway accepted a model call and is about to route it")
+	Register[RoutingDecided]("routing.decided", 1, "a router chose the ordered targets for a call")
+	Register[ModelCallAttempt]("model.call.attempt", 1, "one try of a call on one target, with its outcome and what came next")
+	Register[ModelCallCompleted]("model.call.completed", 1, "a model call finished, with usage and cost")
+	Register[ModelCallFailed]("model.call.failed", 1, "a model call failed for good, with what it cost so far")
+	Register[BudgetExceeded]("budget.exceeded", 1, "a call was refused by a spend cap or rate limit")
+}
+
+// CallAttribution says who made a call. The team, user, agent and session
+// are in the event's Metadata; these are the call-specific parts.
+type CallAttribution struct {
+	// KeyID is the virtual key's id (never the secret).
+	KeyID string `json:"key_id,omitempty"`
+	// Tags are the key's tags merged with the request's x-switchyard-tags.
+	Tags map[string]string `json:"tags,omitempty"`
+	// Client is the calling program (claude-code, codex, opencode, or the
+	// User-Agent product), ClientSessionID its own session id header.
+	Client          string `json:"client,omitempty"`
+	ClientSessionID string `json:"client_session_id,omitempty"`
+}
+
+// ModelCallStarted is written when the gateway accepts a call, after
+// authentication and budget admission.
+type ModelCallStarted struct {
+	CallID string `json:"call_id"`
+	CallAttribution
+	// API is the inbound API (openai.chat, openai.responses,
+	// anthropic.messages).
+	API          string `json:"api"`
+	Operation    string `json:"gen_ai.operation.name"`
+	RequestModel string `json:"gen_ai.request.model"`
+	Stream       bool   `json:"stream,omitempty"`
+	MaxTokens    int    `json:"gen_ai.request.max_tokens,omitempty"`
+	// EstimatedInputTokens is the gateway's estimate, used for budgets
+	// and routing before the provider reports the real count.
+	EstimatedInputTokens int `json:"estimated_input_tokens,omitempty"`
+	// ReservedUSD is what budget admission held back for this call.
+	ReservedUSD float64 `json:"reserved_usd,omitempty"`
+}
+
+// RouteTarget is one place a call can go.
+type RouteTarget struct {
+	Provider string `json:"provider"`
+	Model    string `json:"model"`
+}
+
+// RoutingDecided records where a router sent a call and why.
+type RoutingDecided struct {
+	CallID       string        `json:"call_id"`
+	Router       string        `json:"router"`
+	RequestModel string        `json:"gen_ai.request.model"`
+	Targets      []RouteTarget `json:"targets"`
+	Reason       string        `json:"reason,omitempty"`
+	// Skipped lists targets left out and why (cooling down, model not
+	// allowed for the key), as "provider/model: reason".
+	Skipped []string `json:"skipped,omitempty"`
+	// PluginDigest names the routing plugin's content, when a plugin
+	// decided; Seed and Clock are what the host gave it.
+	PluginDigest string `json:"plugin_digest,omitempty"`
+	Seed         uint64 `json:"seed,omitempty"`
+	ClockUnixMS  int64  `json:"clock_unix_ms,omitempty"`
+}
+
+// ModelCallAttempt records one try on one target.
+type ModelCallAttempt struct {
+	CallID   string `json:"call_id"`
+	Attempt  int    `json:"attempt"` // from 1
+	Provider string `json:"gen_ai.provider.name"`
+	Model    string `json:"gen_ai.request.model"`
+	// Outcome is "ok" or the llm error kind (rate_limit, server,
+	// timeout, connection, ...).
+	Outcome string `json:"outcome"`
+	Status  int    `json:"status,omitempty"`
+	// Error is the provider's message, with secrets removed.
+	Error        string  `json:"error,omitempty"`
+	RetryAfterMS int64   `json:"retry_after_ms,omitempty"`
+	LatencyMS    float64 `json:"latency_ms"`
+	// Next is what the gateway did after a failure: "retry" (same
+	// target), "fallback" (next target) or "give_up", with the backoff
+	// it waited first; empty after a success.
+	Next      string  `json:"next,omitempty"`
+	BackoffMS float64 `json:"backoff_ms,omitempty"`
+	// Reason explains Next when it is not the obvious one (retry budget
+	// spent, error not retryable, deadline near).
+	Reason string `json:"reason,omitempty"`
+}
+
+// CallUsage is the usage and price of a call, complete or not.
+type CallUsage struct {
+	InputTokens      int `json:"gen_ai.usage.input_tokens"`
+	OutputTokens     int `json:"gen_ai.usage.output_tokens"`
+	CacheReadTokens  int `json:"gen_ai.usage.cache_read.input_tokens,omitempty"`
+	CacheWriteTokens int `json:"gen_ai.usage.cache_creation.input_tokens,omitempty"`
+	ReasoningTokens  int `json:"gen_ai.usage.reasoning.output_tokens,omitempty"`
+
+	// CostUSD is the total price; the breakdown sums to it.
+	CostUSD           float64 `json:"cost_usd"`
+	InputCostUSD      float64 `json:"input_cost_usd,omitempty"`
+	CacheReadCostUSD  float64 `json:"cache_read_cost_usd,omitempty"`
+	CacheWriteCostUSD float64 `json:"cache_write_cost_usd,omitempty"`
+	OutputCostUSD     float64 `json:"output_cost_usd,omitempty"`
+	ReasoningCostUSD  float64 `json:"reasoning_cost_usd,omitempty"`
+	// Unpriced is set when the model has no price: CostUSD is then 0 and
+	// must not be read as free.
+	Unpriced bool `json:"unpriced,omitempty"`
+}
+
+// ModelCallCompleted records a call that finished.
+type ModelCallCompleted struct {
+	CallID string `json:"call_id"`
+	CallAttribution
+	API           string `json:"api"`
+	Provider      string `json:"gen_ai.provider.name"`
+	RequestModel  string `json:"gen_ai.request.model"`
+	ResponseModel string `json:"gen_ai.response.model"`
+	ResponseID    string `json:"gen_ai.response.id,omitempty"`
+	FinishReason  string `json:"gen_ai.response.finish_reason,omitempty"`
+	CallUsage
+	Stream    bool    `json:"stream,omitempty"`
+	LatencyMS float64 `json:"latency_ms"`
+	// TTFTMS is the time to the first token, for streams.
+	TTFTMS   float64 `json:"ttft_ms,omitempty"`
+	Attempts int     `json:"attempts"`
+	// Cancelled: the client went away before the end; the call is billed
+	// for what the provider generated.
+	Cancelled bool `json:"cancelled,omitempty"`
+}
+
+// ModelCallFailed records a call that failed after its retries and
+// fallbacks, or whose stream broke after the first byte reached the
+// client. Usage and cost are what was generated before it failed.
+type ModelCallFailed struct {
+	CallID string `json:"call_id"`
+	CallAttribution
+	API          string `json:"api"`
+	Provider     string `json:"gen_ai.provider.name,omitempty"`
+	RequestModel string `json:"gen_ai.request.model"`
+	// ErrorKind is the llm error kind; Status the HTTP status the client
+	// got (or would have, for an error inside a stream).
+	ErrorKind string `json:"error.type"`
+	Status    int    `json:"status,omitempty"`
+	Message   string `json:"message"`
+	CallUsage
+	Stream         bool    `json:"stream,omitempty"`
+	AfterFirstByte bool    `json:"after_first_byte,omitempty"`
+	LatencyMS      float64 `json:"latency_ms"`
+	Attempts       int     `json:"attempts"`
+}
+
+// BudgetExceeded records a call refused by a budget or rate limit.
+type BudgetExceeded struct {
+	CallID string `json:"call_id"`
+	KeyID  string `json:"key_id,omitempty"`
+	// Scope is "key:<id>", "team:<name>", "user:<name>" or "agent:<name>".
+	Scope string `json:"scope"`
+	// Limit is "spend", "requests_per_minute" or "tokens_per_minute".
+	Limit   string  `json:"limit"`
+	Max     float64 `json:"max"`
+	Current float64 `json:"current"`
+	Message string  `json:"message"`
+}
