@@ -72,6 +72,24 @@ func checkTrailing(body []byte, i int) error {
 // string value, replacing its value in place or, if absent, adding it
 // first. The rest of body is unchanged. A body with key twice is refused.
 func SetString(body []byte, key, value string) ([]byte, error) {
+	return SetRaw(body, key, strconv.AppendQuote(nil, value))
+}
+
+// Get returns the raw value of the top-level member key, nil if absent.
+func Get(body []byte, key string) ([]byte, error) {
+	var v []byte
+	err := TopLevel(body, func(k string, s, e int) bool {
+		if k == key {
+			v = body[s:e]
+			return false
+		}
+		return true
+	})
+	return v, err
+}
+
+// SetRaw is SetString with a raw JSON value, which must be valid JSON.
+func SetRaw(body []byte, key string, quoted []byte) ([]byte, error) {
 	start, end, dup := -1, -1, false
 	err := TopLevel(body, func(k string, s, e int) bool {
 		if k == key {
@@ -91,7 +109,6 @@ func SetString(body []byte, key, value string) ([]byte, error) {
 		// than forward a body whose model we did not check.
 		return nil, fmt.Errorf("%w: member %q appears twice", errSyntax, key)
 	}
-	quoted := strconv.AppendQuote(nil, value)
 	if start < 0 {
 		open := skipSpace(body, 0) + 1
 		out := make([]byte, 0, len(body)+len(key)+len(quoted)+4)
