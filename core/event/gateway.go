@@ -118,6 +118,10 @@ type CallUsage struct {
 	// Unpriced is set when the model has no price: CostUSD is then 0 and
 	// must not be read as free.
 	Unpriced bool `json:"unpriced,omitempty"`
+	// UsageEstimated is set when the provider never reported usage (a
+	// stream the client cancelled, or cut): the tokens are the gateway's
+	// count of what passed through.
+	UsageEstimated bool `json:"usage_estimated,omitempty"`
 }
 
 // ModelCallCompleted records a call that finished.

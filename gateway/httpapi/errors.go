@@ -10,6 +10,8 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/gateway/llm"
+	"github.com/switchyard/switchyard/gateway/proxy"
 )
 
 // ErrorResponse is the body of every error answer.
@@ -99,6 +101,17 @@ func fiberErrorBody(fe *fiber.Error) ErrorBody {
 // handleError is the app's error handler: every error a handler returns
 // is answered here, as JSON.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	if api, ok := llmAPIFor(c.Path()); ok && s.cfg.Gateway != nil {
+		// Model API clients get errors in their API's own shape.
+		status, body := errorBody(err)
+		kind := llm.KindOfStatus(status)
+		msg := body.Message
+		if status == fiber.StatusRequestEntityTooLarge {
+			kind, msg = llm.ErrTooLarge, fmt.Sprintf("request body is larger than the gateway's limit of %d bytes; send less context or raise body_limit", s.cfg.BodyLimit)
+		}
+		c.Status(status).Set("Content-Type", "application/json")
+		return c.Send(proxy.ErrorBody(api, &llm.Error{Kind: kind, Status: status, Message: msg}))
+	}
 	status, body := errorBody(err)
 	if status >= 500 && status != fiber.StatusServiceUnavailable && status != fiber.StatusNotImplemented {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)

@@ -49,6 +49,13 @@ type Config struct {
 	// CatalogWaiter, if set, lets GET /api/v1/streams wait (up to 2s) for
 	// the catalogue to catch up with the log, and report its position.
 	CatalogWaiter CatalogWaiter `json:"-"`
+	// Gateway serves the model APIs under /v1; nil leaves them out.
+	Gateway Gateway `json:"-"`
+	// Admin serves the gateway's admin API (keys, config reload); nil
+	// leaves it out.
+	Admin Admin `json:"-"`
+	// Metrics serves GET /metrics; nil leaves it out.
+	Metrics fiber.Handler `json:"-"`
 }
 
 func (c *Config) setDefaults() {
@@ -91,6 +98,11 @@ type Server struct {
 	// Shutdown cancels it so that they end.
 	base   context.Context
 	cancel context.CancelFunc
+	// callBase is the parent of model calls. Unlike base it is not
+	// cancelled when Shutdown starts: calls in flight are drained, and
+	// only cut when Shutdown's own deadline passes.
+	callBase   context.Context
+	callCancel context.CancelFunc
 
 	mu      sync.Mutex
 	closing bool
@@ -114,6 +126,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: store, log: log}
 	s.base, s.cancel = context.WithCancel(context.Background())
+	s.callBase, s.callCancel = context.WithCancel(context.Background())
 	s.app = fiber.New(fiber.Config{
 		AppName:               "switchyard",
 		DisableStartupMessage: true,
@@ -147,6 +160,11 @@ func (s *Server) routes() {
 	v1.Get("/streams", s.listStreams)
 	v1.Get("/events/feed", s.feed)
 	v1.Get("/events", s.readAll)
+	s.adminRoutes(v1)
+	if s.cfg.Metrics != nil {
+		s.app.Get("/metrics", s.cfg.Metrics)
+	}
+	s.llmRoutesSetup()
 }
 
 func (s *Server) logRequests(c *fiber.Ctx) error {
@@ -227,6 +245,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		s.callCancel()
 		if err == nil {
 			err = ctx.Err()
 		}
@@ -235,6 +254,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("shut down http api: %w", err)
 	}
 	return nil
+}
+
+// startCall registers a model call like startStream, but under callBase:
+// Shutdown lets it finish.
+func (s *Server) startCall() (ctx context.Context, done func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil, nil, false
+	}
+	s.streams.Add(1)
+	ctx, cancel := context.WithCancel(s.callBase)
+	return ctx, func() { cancel(); s.streams.Done() }, true
 }
 
 // startStream registers a long-running response. It returns a context
