@@ -29,8 +29,10 @@ import (
 // undated names through Lookup's aliases (claude-opus-4, claude-sonnet-4,
 // claude-3-5-haiku).
 //
-// sim/sim-small and sim/sim-large are the built-in simulator's models,
-// priced by this project (not LiteLLM) so that demos show realistic costs.
+// sim/* are the built-in simulator's models, priced by this project (not
+// LiteLLM) so that demos show realistic costs: sim-small, sim-slow and
+// sim-stream like a small model, sim-large and sim-reasoning like a large
+// one.
 //
 //go:embed builtin_prices.json
 var builtinPrices []byte

@@ -244,9 +244,9 @@ func (c *call) attempt(ctx context.Context, t route.Target) (*upstream, *llm.Err
 		if ra := parseRetryAfter(resp.Header, g.now()); ra > 0 {
 			le.RetryAfter = ra
 		}
-		if le.Status == 0 {
-			le.Status = resp.StatusCode
-		}
+		// The client sees the provider's own status (Claude Code, for
+		// one, treats 529 differently from 500).
+		le.Status = resp.StatusCode
 		return nil, le
 	}
 	if !c.peek.Stream {

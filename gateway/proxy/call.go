@@ -201,7 +201,7 @@ func (c *call) admit() *llm.Error {
 	p := c.provs[t.Provider]
 	in := c.estimateInput()
 	est := c.g.pricer.Estimate(p.Kind(), t.Model, in, c.g.cfg.ReserveOutputTokens)
-	ticket, denied := c.g.admit.Admit(c.scopes(), est, in+c.g.cfg.ReserveOutputTokens)
+	ticket, denied := c.g.admit.Admit(c.id, c.scopes(), est, in+c.g.cfg.ReserveOutputTokens)
 	if denied != nil {
 		c.record("budget.exceeded", event.BudgetExceeded{
 			CallID: c.id, KeyID: c.key.ID, Scope: denied.Scope, Limit: denied.Limit,

@@ -101,8 +101,9 @@ type Pricer interface {
 
 // Admission enforces budgets and rate limits.
 type Admission interface {
-	// Admit reserves est for every scope or returns why not.
-	Admit(scopes []string, estNanoUSD int64, tokens int) (Ticket, *Denied)
+	// Admit reserves est for every scope or returns why not. callID is
+	// the call_id the call's events carry.
+	Admit(callID string, scopes []string, estNanoUSD int64, tokens int) (Ticket, *Denied)
 	// RemainingUSD is the least budget left over scopes, negative if none
 	// is capped.
 	RemainingUSD(scopes []string) float64

@@ -61,8 +61,10 @@ type Inbound interface {
 // events. It is not safe for concurrent use.
 type StreamEncoder interface {
 	// Encode writes the events that ev maps to (possibly none). After an
-	// EventStop or EventError it writes the stream's terminator, if the
-	// API has one ("data: [DONE]").
+	// EventStop it writes the stream's terminator, if the API has one
+	// ("data: [DONE]"). After an EventError it writes the API's error
+	// event and no terminator: a client must never read a failed stream
+	// as a complete one.
 	Encode(ev llm.StreamEvent) error
 }
 
