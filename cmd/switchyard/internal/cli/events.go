@@ -365,7 +365,10 @@ If the server goes away, tail says which position to resume from with --from.`,
 			if err != nil {
 				return err
 			}
-			return a.tail(cmd.Context(), c, from, limit)
+			return a.tail(cmd.Context(), c, from, limit, func(data []byte) (bool, error) {
+				_, err := a.io.Out.Write(append(data, '\n'))
+				return true, err
+			})
 		}),
 	}
 	a.addrFlag(cmd, &addr)
@@ -374,7 +377,9 @@ If the server goes away, tail says which position to resume from with --from.`,
 	return cmd
 }
 
-func (a *app) tail(ctx context.Context, c *client, from string, limit int) error {
+// tail follows the feed from from, handing each event's JSON to emit,
+// which reports whether it printed it (limit counts printed events).
+func (a *app) tail(ctx context.Context, c *client, from string, limit int, emit func(data []byte) (bool, error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	res, err := c.do(ctx, "GET", "/api/v1/events/feed?from="+url.QueryEscape(from), nil, map[string]string{"Accept": "text/event-stream"})
@@ -431,10 +436,13 @@ func (a *app) tail(ctx context.Context, c *client, from string, limit int) error
 				done()
 				return fmt.Errorf("the feed failed: %s: resume with `%s events tail --from %s`", msg, a.io.Prog, resume())
 			}
-			if _, err := a.io.Out.Write(append(data, '\n')); err != nil {
+			printed, err := emit(data)
+			if err != nil {
 				return err
 			}
-			n++
+			if printed {
+				n++
+			}
 			last = id
 			data, name = nil, ""
 			if limit > 0 && n >= limit {

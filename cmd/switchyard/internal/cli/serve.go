@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
 	"syscall"
 	"time"
@@ -16,6 +18,9 @@ import (
 	"github.com/switchyard/switchyard/core/projection"
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/eventstore/embedded"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/switchyard/switchyard/gateway/httpapi"
 )
 
@@ -24,7 +29,7 @@ import (
 const shutdownGrace = 10 * time.Second
 
 type serveOptions struct {
-	addr, data          string
+	addr, data, config  string
 	logFormat, logLevel string
 	demo                bool
 }
@@ -60,7 +65,8 @@ second signal exits at once. Logs go to stderr.`,
 	a.dataFlag(cmd, &o.data)
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.BoolVar(&o.demo, "demo", false, "seed demo events into an empty store and print what to try next")
+	f.BoolVar(&o.demo, "demo", false, "run the built-in provider simulator, seed demo events and a demo key, and print what to try next")
+	f.StringVar(&o.config, "config", "", "config file (.yaml or .json) with the gateway's providers, routes and budgets; SIGHUP or POST /api/v1/gateway/reload re-reads it")
 	return cmd
 }
 
@@ -125,7 +131,23 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		<-runnerDone // it saves a last checkpoint: before the store closes
 	}()
 
-	srv, err := httpapi.New(httpapi.Config{Version: Version(), Catalog: catalog, CatalogWaiter: runner}, store, log.With("component", "httpapi"))
+	gw, metrics, demo, err := a.startGateway(ctx, o, store, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := gw.Close(cctx); err != nil {
+			log.Warn("gateway events not all written", "err", err)
+		}
+		demo.close()
+	}()
+	srv, err := httpapi.New(httpapi.Config{
+		Version: Version(), Catalog: catalog, CatalogWaiter: runner,
+		Gateway: gw, Admin: gw,
+		Metrics: adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
+	}, store, log.With("component", "httpapi"))
 	if err != nil {
 		return err
 	}
@@ -138,8 +160,18 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 
 	log.Info("switchyard serving", "addr", ln.Addr().String(), "data", o.data, "version", Version())
 	if o.demo {
-		a.printDemoHints(ln.Addr().String(), o.data, seeded)
+		a.printDemoHints(ln.Addr().String(), o.data, seeded, demo)
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if err := gw.Reload(context.Background()); err != nil {
+				log.Error("config reload failed; the running config is unchanged", "err", err)
+			}
+		}
+	}()
 	if a.io.onListen != nil {
 		a.io.onListen(ln.Addr()) // once everything above is done
 	}
@@ -171,7 +203,7 @@ func listenError(addr string, err error) error {
 	return fmt.Errorf("cannot listen on %s: %w: give --addr as HOST:PORT, e.g. %s", addr, err, httpapi.DefaultAddr)
 }
 
-func (a *app) printDemoHints(addr, data string, seeded int) {
+func (a *app) printDemoHints(addr, data string, seeded int, demo *demoRun) {
 	p := a.io.Prog
 	flag := ""
 	if addr != httpapi.DefaultAddr {
@@ -184,6 +216,13 @@ func (a *app) printDemoHints(addr, data string, seeded int) {
 	} else {
 		fmt.Fprintf(&b, "Try, in another terminal:\n\n")
 	}
+	fmt.Fprintf(&b, "The gateway serves the OpenAI and Anthropic APIs at http://%s/v1, backed by the\n", addr)
+	fmt.Fprintf(&b, "built-in provider simulator (%s). The demo key is in %s/demo-key:\n\n", demo.simURL, data)
+	fmt.Fprintf(&b, "  export SY_KEY=$(cat %s/demo-key)\n", data)
+	fmt.Fprintf(&b, "  curl -s http://%s/v1/chat/completions -H \"Authorization: Bearer $SY_KEY\" \\\n", addr)
+	fmt.Fprintf(&b, "    -d '{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}'\n")
+	fmt.Fprintf(&b, "  ANTHROPIC_BASE_URL=http://%s ANTHROPIC_API_KEY=$SY_KEY claude -p hello   # if Claude Code is installed\n", addr)
+	fmt.Fprintf(&b, "  %s calls tail%s      # each call: who, model, provider, tokens, cost\n\n", p, flag)
 	for _, l := range [][2]string{
 		{p + " events streams" + flag, "the streams and their event counts"},
 		{p + " events read session-demo-1" + flag, "one session's history, as JSON lines"},

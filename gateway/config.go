@@ -1,0 +1,142 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/switchyard/switchyard/gateway/budget"
+	"github.com/switchyard/switchyard/gateway/provider"
+	"github.com/switchyard/switchyard/gateway/proxy"
+	"github.com/switchyard/switchyard/gateway/recorder"
+	"github.com/switchyard/switchyard/gateway/route"
+)
+
+// Config is the gateway's part of the Switchyard config file, under the
+// top-level "gateway" key. JSON is the native form; YAML is read by
+// converting it to JSON first.
+type Config struct {
+	// Providers are the upstreams; each needs a kind, most a key.
+	Providers []provider.Config `json:"providers"`
+	// Routes map the model names clients ask for to ordered targets.
+	Routes []route.Rule `json:"routes,omitempty"`
+	// Budgets are spend caps and rate limits per key, team, user or agent.
+	// Keys' own limits (set with `switchyard keys create`) are added.
+	Budgets []budget.Rule `json:"budgets,omitempty"`
+	// PricesFile is a price table in LiteLLM's
+	// model_prices_and_context_window.json format, merged over the
+	// built-in prices. A relative path is relative to the config file.
+	PricesFile string `json:"prices_file,omitempty"`
+	// Proxy tunes retries, fallbacks and timeouts.
+	Proxy proxy.Config `json:"proxy,omitzero"`
+	// Recorder tunes the event writer.
+	Recorder recorder.Config `json:"recorder,omitzero"`
+}
+
+// File is the whole config file. Sections of other subsystems are kept
+// raw and ignored here.
+type File struct {
+	Gateway Config                     `json:"gateway"`
+	Other   map[string]json.RawMessage `json:"-"`
+}
+
+// Validate checks what can be checked without building anything.
+func (c *Config) Validate() error {
+	names := map[string]bool{}
+	for i, p := range c.Providers {
+		name := p.Name
+		if name == "" {
+			name = p.Kind
+		}
+		if p.Kind == "" {
+			return fmt.Errorf("gateway.providers[%d]: kind is required (one of: %s)", i, strings.Join(provider.Kinds(), ", "))
+		}
+		if names[name] {
+			return fmt.Errorf("gateway.providers[%d]: a provider named %q is already configured; give this one a name", i, name)
+		}
+		names[name] = true
+	}
+	return nil
+}
+
+// LoadFile reads a config file (.json, .yaml or .yml). Unknown fields in
+// the gateway section are errors, so a misspelt setting is not silently
+// ignored.
+func LoadFile(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := Parse(b, filepath.Ext(path))
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if cfg.PricesFile != "" && !filepath.IsAbs(cfg.PricesFile) {
+		cfg.PricesFile = filepath.Join(filepath.Dir(path), cfg.PricesFile)
+	}
+	return cfg, nil
+}
+
+// Parse decodes a config document; ext (".json", ".yaml", ".yml")
+// picks the syntax, JSON if empty.
+func Parse(b []byte, ext string) (Config, error) {
+	switch strings.ToLower(ext) {
+	case ".yaml", ".yml":
+		var doc any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return Config{}, fmt.Errorf("yaml: %w", err)
+		}
+		j, err := json.Marshal(yamlToJSON(doc))
+		if err != nil {
+			return Config{}, fmt.Errorf("yaml: %w", err)
+		}
+		b = j
+	case "", ".json":
+	default:
+		return Config{}, fmt.Errorf("unknown config syntax %q: use .json, .yaml or .yml", ext)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return Config{}, fmt.Errorf("the config must be an object with a \"gateway\" section: %w", err)
+	}
+	raw, ok := top["gateway"]
+	if !ok {
+		return Config{}, errors.New(`no "gateway" section: put providers and routes under gateway:`)
+	}
+	var cfg Config
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return Config{}, fmt.Errorf("gateway section: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// yamlToJSON turns YAML's map[string]any / map[any]any into what
+// encoding/json takes.
+func yamlToJSON(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = yamlToJSON(e)
+		}
+		return t
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[fmt.Sprint(k)] = yamlToJSON(e)
+		}
+		return m
+	case []any:
+		for i, e := range t {
+			t[i] = yamlToJSON(e)
+		}
+	}
+	return v
+}

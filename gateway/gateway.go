@@ -1,0 +1,389 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/core/projection"
+	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/gateway/budget"
+	"github.com/switchyard/switchyard/gateway/keys"
+	"github.com/switchyard/switchyard/gateway/llm"
+	"github.com/switchyard/switchyard/gateway/pricing"
+	"github.com/switchyard/switchyard/gateway/provider"
+	"github.com/switchyard/switchyard/gateway/proxy"
+	"github.com/switchyard/switchyard/gateway/recorder"
+	"github.com/switchyard/switchyard/gateway/route"
+
+	// The built-in providers and wire formats.
+	_ "github.com/switchyard/switchyard/gateway/provider/all"
+	_ "github.com/switchyard/switchyard/gateway/wire/anthropic"
+	_ "github.com/switchyard/switchyard/gateway/wire/gemini"
+	_ "github.com/switchyard/switchyard/gateway/wire/openai"
+	_ "github.com/switchyard/switchyard/gateway/wire/responses"
+)
+
+// Store is what the gateway needs of the event log.
+type Store interface {
+	eventstore.Appender
+	eventstore.Reader
+	projection.Source
+	projection.CheckpointStore
+}
+
+// Options are the gateway's run-time dependencies.
+type Options struct {
+	Store Store
+	// ConfigPath is the file Reload re-reads; empty disables Reload.
+	ConfigPath string
+	Log        *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Observe receives every finished call (metrics).
+	Observe func(proxy.Outcome)
+}
+
+// Gateway is the assembled data plane. Create it with New, call Start,
+// and Close it after the HTTP server has drained.
+type Gateway struct {
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	keys   *keys.Registry
+	budget *budget.Manager
+	prices atomic.Pointer[pricing.Table]
+	rec    *recorder.Recorder
+	proxy  *proxy.Gateway
+
+	mu     sync.Mutex // serialises Reload and key changes
+	cfg    Config
+	models atomic.Pointer[[]string]
+
+	runners []*projection.Runner
+	stop    context.CancelFunc
+	done    sync.WaitGroup
+	recDone chan struct{}
+}
+
+// New builds a gateway from cfg. Nothing runs until Start.
+func New(cfg Config, opts Options) (*Gateway, error) {
+	if opts.Store == nil {
+		return nil, errors.New("gateway: no event store")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	g := &Gateway{opts: opts, log: opts.Log, now: opts.Now, keys: keys.NewRegistry()}
+	provs, router, prices, err := build(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g.prices.Store(prices)
+	g.budget, err = budget.New(budget.Config{Rules: cfg.Budgets}, opts.Now, opts.Log.With("component", "budget"))
+	if err != nil {
+		return nil, fmt.Errorf("gateway.budgets: %w", err)
+	}
+	g.rec = recorder.New(opts.Store, cfg.Recorder, opts.Log.With("component", "recorder"))
+	g.proxy, err = proxy.New(cfg.Proxy, proxy.Deps{
+		Providers: provs, Router: router, Keys: g.keys, Pricer: (*pricer)(g),
+		Admission: (*admission)(g), Sink: g.rec, Now: opts.Now,
+		Log: opts.Log.With("component", "proxy"), Observe: opts.Observe,
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.cfg = cfg
+	g.setModels(cfg)
+	return g, nil
+}
+
+// build makes what a config describes, failing on the first problem.
+func build(cfg Config) (map[string]provider.Provider, route.Router, *pricing.Table, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	provs := make(map[string]provider.Provider, len(cfg.Providers))
+	order := make([]string, 0, len(cfg.Providers))
+	models := map[string][]string{}
+	for i, pc := range cfg.Providers {
+		p, err := provider.New(pc)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("gateway.providers[%d]: %w", i, err)
+		}
+		provs[p.Name()] = p
+		order = append(order, p.Name())
+		models[p.Name()] = pc.Models
+	}
+	router, err := route.NewStatic(route.StaticConfig{Rules: cfg.Routes, ProviderModels: models, ProviderOrder: order})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("gateway.%w", err)
+	}
+	prices := pricing.Builtin()
+	if cfg.PricesFile != "" {
+		f, err := os.Open(cfg.PricesFile)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("gateway.prices_file: %w", err)
+		}
+		t, err := pricing.LoadLiteLLM(f)
+		f.Close()
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("gateway.prices_file %s: %w", cfg.PricesFile, err)
+		}
+		prices.Merge(t)
+	}
+	return provs, router, prices, nil
+}
+
+func (g *Gateway) setModels(cfg Config) {
+	seen := map[string]bool{}
+	for _, p := range cfg.Providers {
+		for _, m := range p.Models {
+			seen[m] = true
+		}
+	}
+	for _, r := range cfg.Routes {
+		if !strings.HasSuffix(r.Model, "*") {
+			seen[r.Model] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for m := range seen {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	g.models.Store(&out)
+}
+
+// Models implements httpapi.Gateway.
+func (g *Gateway) Models() []string { return *g.models.Load() }
+
+// Handle implements httpapi.Gateway.
+func (g *Gateway) Handle(ctx context.Context, r *proxy.Request) *proxy.Response {
+	return g.proxy.Handle(ctx, r)
+}
+
+// Start catches the keys and budgets up with the log, then keeps them
+// current and starts the event writer. It returns once the gateway can
+// take calls: every key and every recorded cost is known.
+func (g *Gateway) Start(ctx context.Context) error {
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	g.stop = stop
+	g.recDone = make(chan struct{})
+	go func() { defer close(g.recDone); g.rec.Run() }()
+	head, err := headPosition(ctx, g.opts.Store)
+	if err != nil {
+		return fmt.Errorf("gateway start: %w", err)
+	}
+	for _, p := range []projection.Projection{&keyProjection{g}, g.budget} {
+		r := projection.NewRunner(p, g.opts.Store, g.opts.Store, projection.RunnerConfig{}, g.log.With("component", "projection", "projection", p.Name()))
+		g.runners = append(g.runners, r)
+		g.done.Add(1)
+		go func() {
+			defer g.done.Done()
+			if err := r.Run(rctx); err != nil && rctx.Err() == nil {
+				g.log.Error("projection stopped", "projection", p.Name(), "err", err)
+			}
+		}()
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for _, r := range g.runners {
+		if err := r.WaitFor(wctx, head); err != nil {
+			return fmt.Errorf("gateway start: catching up with the event log: %w", err)
+		}
+	}
+	g.refreshKeyBudgets()
+	return nil
+}
+
+// Close stops the projections and writes the queued events. Call it after
+// the HTTP server has drained.
+func (g *Gateway) Close(ctx context.Context) error {
+	err := g.rec.Close(ctx)
+	if g.stop != nil {
+		g.stop()
+		g.done.Wait()
+	}
+	return err
+}
+
+// Flush waits until every event recorded so far is in the log.
+func (g *Gateway) Flush(ctx context.Context) error { return g.rec.Flush(ctx) }
+
+// RecorderStats reports the event writer's counters.
+func (g *Gateway) RecorderStats() recorder.Stats { return g.rec.Stats() }
+
+func headPosition(ctx context.Context, r eventstore.Reader) (uint64, error) {
+	for e, err := range r.ReadAll(ctx, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
+		if err != nil {
+			return 0, err
+		}
+		return e.Position, nil
+	}
+	return 0, nil
+}
+
+// Reload re-reads the config file and swaps providers, routes, prices and
+// budget rules. On any error the running config stays as it was.
+func (g *Gateway) Reload(ctx context.Context) error {
+	if g.opts.ConfigPath == "" {
+		return errors.New("no config file to reload: the gateway was started without --config")
+	}
+	cfg, err := LoadFile(g.opts.ConfigPath)
+	if err != nil {
+		return err
+	}
+	return g.Apply(cfg)
+}
+
+// Apply swaps in cfg (its providers, routes, prices and budgets; proxy and
+// recorder tuning need a restart).
+func (g *Gateway) Apply(cfg Config) error {
+	provs, router, prices, err := build(cfg)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.budget.Update(budget.Config{Rules: append(slices.Clone(cfg.Budgets), g.keyRules()...)}); err != nil {
+		return fmt.Errorf("gateway.budgets: %w", err)
+	}
+	g.prices.Store(prices)
+	g.proxy.Swap(provs, router)
+	g.cfg = cfg
+	g.setModels(cfg)
+	g.log.Info("gateway config applied", "providers", len(provs), "routes", len(cfg.Routes), "budgets", len(cfg.Budgets))
+	return nil
+}
+
+// keyRules turns the keys' own limits into budget rules.
+func (g *Gateway) keyRules() []budget.Rule {
+	var rules []budget.Rule
+	now := g.now()
+	for _, k := range g.keys.List() {
+		if !k.Active(now) || (k.MaxBudgetUSD == 0 && k.RPM == 0 && k.TPM == 0) {
+			continue
+		}
+		r := budget.Rule{Scope: "key:" + k.ID, SpendUSD: k.MaxBudgetUSD, RequestsPerMinute: k.RPM, TokensPerMinute: k.TPM}
+		if r.SpendUSD > 0 {
+			r.Period = k.BudgetPeriod
+			if r.Period == "" {
+				r.Period = budget.PeriodTotal
+			}
+		}
+		rules = append(rules, r)
+	}
+	return rules
+}
+
+func (g *Gateway) refreshKeyBudgets() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.budget.Update(budget.Config{Rules: append(slices.Clone(g.cfg.Budgets), g.keyRules()...)}); err != nil {
+		g.log.Error("key budgets not applied", "err", err)
+	}
+}
+
+// CreateKey implements httpapi.Admin.
+func (g *Gateway) CreateKey(ctx context.Context, spec keys.Spec, actor string) (keys.Key, string, error) {
+	k, secret, err := g.keys.Create(ctx, g.opts.Store, spec, actor, g.now())
+	if err != nil {
+		return keys.Key{}, "", err
+	}
+	g.refreshKeyBudgets()
+	return k, secret, nil
+}
+
+// ListKeys implements httpapi.Admin.
+func (g *Gateway) ListKeys() []keys.Key { return g.keys.List() }
+
+// RevokeKey implements httpapi.Admin.
+func (g *Gateway) RevokeKey(ctx context.Context, id, reason, actor string) error {
+	if err := g.keys.Revoke(ctx, g.opts.Store, id, reason, actor, g.now()); err != nil {
+		return err
+	}
+	g.refreshKeyBudgets()
+	return nil
+}
+
+// keyProjection runs the key registry as a projection and refreshes the
+// keys' budget rules when a key changes after start-up.
+type keyProjection struct{ g *Gateway }
+
+func (p *keyProjection) Name() string { return p.g.keys.Name() }
+func (p *keyProjection) Apply(e *event.Event) error {
+	if err := p.g.keys.Apply(e); err != nil {
+		return err
+	}
+	if strings.HasPrefix(e.Type, "key.") && len(p.g.runners) > 0 {
+		p.g.refreshKeyBudgets()
+	}
+	return nil
+}
+func (p *keyProjection) Snapshot() ([]byte, error) { return p.g.keys.Snapshot() }
+func (p *keyProjection) Restore(b []byte) error    { return p.g.keys.Restore(b) }
+
+// pricer adapts the price table to proxy.Pricer.
+type pricer Gateway
+
+func (p *pricer) lookup(kind, model string) (pricing.Price, bool) {
+	return p.prices.Load().Lookup(kind, model)
+}
+
+func (p *pricer) Price(kind, model string, u llm.Usage) event.CallUsage {
+	pr, ok := p.lookup(kind, model)
+	if !ok {
+		return event.CallUsage{Unpriced: true}
+	}
+	b := pricing.Cost(pr, u)
+	return event.CallUsage{
+		CostUSD: b.Total, InputCostUSD: b.Input, CacheReadCostUSD: b.CacheRead,
+		CacheWriteCostUSD: b.CacheWrite, OutputCostUSD: b.Output, ReasoningCostUSD: b.Reasoning,
+	}
+}
+
+func (p *pricer) Estimate(kind, model string, in, out int) int64 {
+	pr, ok := p.lookup(kind, model)
+	if !ok {
+		return 0
+	}
+	return budget.NanoUSD(pricing.Estimate(pr, in, out))
+}
+
+// admission adapts the budget manager to proxy.Admission.
+type admission Gateway
+
+func (a *admission) Admit(callID string, scopes []string, est int64, tokens int) (proxy.Ticket, *proxy.Denied) {
+	t, err := a.budget.Admit(callID, scopes, budget.Estimate{CostNanoUSD: est, Tokens: tokens})
+	if err == nil {
+		return t, nil
+	}
+	var d *budget.Denial
+	if errors.As(err, &d) {
+		return nil, &proxy.Denied{Err: d.LLMError(), Scope: d.Scope, Limit: d.Limit, Max: d.Max, Current: d.Current}
+	}
+	return nil, &proxy.Denied{Err: &llm.Error{Kind: llm.ErrInternal, Status: 500, Message: err.Error()}, Scope: "?", Limit: "internal"}
+}
+
+func (a *admission) RemainingUSD(scopes []string) float64 {
+	least := -1.0
+	for _, s := range scopes {
+		if usd, ok := a.budget.Remaining(s); ok && (least < 0 || usd < least) {
+			least = usd
+		}
+	}
+	return least
+}
