@@ -69,7 +69,7 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 	defer up.close()
 	var enc wire.StreamEncoder
 	if !up.passthrough {
-		enc = c.in.NewStreamEncoder(w)
+		enc = c.streamEncoder(w)
 	}
 	var (
 		acc       streamAcc
@@ -125,6 +125,14 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 		ev, err := up.rd.Next()
 		if err != nil {
 			readErr = err
+			if f, ok := up.dec.(wire.StreamFinisher); ok && errors.Is(err, io.EOF) {
+				// A server that ends after its finish signal without the
+				// end marker: complete what it said.
+				buf = f.Finish(buf[:0])
+				if len(buf) > 0 {
+					emit(nil, buf)
+				}
+			}
 			break
 		}
 		up.timer.Reset(g.cfg.StreamIdleTimeout)
@@ -170,7 +178,7 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 			// passthrough streams, which had none.
 			e := c.clientError(streamErr)
 			if enc == nil {
-				enc = c.in.NewStreamEncoder(w)
+				enc = c.streamEncoder(w)
 			}
 			if err := enc.Encode(llm.StreamEvent{Type: llm.EventError, Err: e}); err == nil {
 				_ = w.Flush()
@@ -181,6 +189,14 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 	}
 	g.health.Success(up.target, g.now().Sub(up.started))
 	c.complete(up, cu, acc.model, acc.id, string(acc.stop), latency, ttft, cancelled)
+}
+
+// streamEncoder is the client API's stream encoder for this request.
+func (c *call) streamEncoder(w io.Writer) wire.StreamEncoder {
+	if re, ok := c.in.(wire.RequestStreamEncoder); ok {
+		return re.NewStreamEncoderFor(w, c.req.Body)
+	}
+	return c.in.NewStreamEncoder(w)
 }
 
 // streamAcc accumulates what a stream says about itself.

@@ -154,3 +154,19 @@ func OutboundAPIs() []llm.API {
 	sort.Slice(apis, func(i, j int) bool { return apis[i] < apis[j] })
 	return apis
 }
+
+// StreamFinisher is implemented by stream decoders that can complete a
+// stream whose connection ended without the format's end marker but after
+// its finish signal (OpenAI-compatible servers that omit "data: [DONE]").
+// The gateway calls Finish when the upstream body ends before Done; if
+// Done is true afterwards, the stream is complete, otherwise it was cut.
+type StreamFinisher interface {
+	Finish(out []llm.StreamEvent) []llm.StreamEvent
+}
+
+// RequestStreamEncoder is implemented by inbound codecs whose stream
+// depends on the request (OpenAI Chat sends its usage chunk only when the
+// client asked with stream_options.include_usage).
+type RequestStreamEncoder interface {
+	NewStreamEncoderFor(w io.Writer, body []byte) StreamEncoder
+}
