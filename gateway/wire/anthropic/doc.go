@@ -47,8 +47,9 @@
 //   - Consecutive messages of one role are merged into one, since the API
 //     wants user and assistant to alternate, and tool_result blocks are
 //     moved to the front of their user message, as the API requires.
-//     Messages left without content, empty text parts and thinking parts
-//     without a signature (the API rejects them) are dropped.
+//     Messages left without content, empty text parts, thinking parts
+//     without a signature and redacted thinking without data (the API
+//     rejects them) are dropped.
 //   - ToolChoice required is {"type":"any"}. Thinking with a budget is
 //     "enabled" with that budget; with only an OpenAI effort it is enabled
 //     with 1024 (minimal, low), 4096 (medium or unknown), 16384 (high) or

@@ -14,9 +14,10 @@ import (
 // JSON of the members it skips (a provider or DecodeRequest does that).
 //
 // Cost, measured by BenchmarkPeek on a 200 KB Claude Code body (amd64):
-// about 0.1 ms and 2 allocations, one byte scan of the body; decoding the
-// same body with encoding/json into a struct of json.RawMessage fields
-// takes about ten times longer.
+// about 0.11 ms and 18 small allocations (the metadata object), one byte
+// scan of the body. BenchmarkPeekEncodingJSON, encoding/json into a small
+// struct with json.RawMessage for the big members, takes 1.2 ms and copies
+// 210 KB.
 func (Codec) Peek(body []byte) (wire.Peek, error) {
 	var p wire.Peek
 	var perr error
