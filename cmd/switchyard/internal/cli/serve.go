@@ -93,6 +93,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	if err := requireDataDir(o.data); err != nil {
 		return err
 	}
+	a.startPprof(log)
 	store, err := embedded.Open(embedded.Config{Dir: o.data}, log.With("component", "eventstore"))
 	if err != nil {
 		return err
