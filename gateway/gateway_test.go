@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/core/config"
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/budget"
@@ -197,8 +198,12 @@ func TestFallbackOn429AndRetryOn500(t *testing.T) {
 
 func TestRetryBudgetStopsSpirals(t *testing.T) {
 	// Every call fails: after the key's retry budget is spent, calls get
-	// one attempt each instead of four.
-	s := gatewaytest.New(t, gatewaytest.Config{})
+	// one attempt each instead of four. (A tiny time-based refill keeps the
+	// count independent of how fast this machine runs the test.)
+	s := gatewaytest.New(t, gatewaytest.Config{Gateway: gateway.Config{
+		Providers: []provider.Config{gatewaytest.ProviderSim("sim")},
+		Proxy:     proxyConfig(func(c *proxyCfg) { c.RetryFloor = 0.001 }),
+	}})
 	total, stopped := 0, 0
 	for i := range 20 {
 		c := s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody("sim-small", fmt.Sprintf("hi [[sim fault=500 id=spiral%d]]", i), false))
@@ -221,7 +226,7 @@ func TestRetryBudgetStopsSpirals(t *testing.T) {
 func TestTimeoutThenRetry(t *testing.T) {
 	s := gatewaytest.New(t, gatewaytest.Config{Gateway: gateway.Config{
 		Providers: []provider.Config{gatewaytest.ProviderSim("sim")},
-		Proxy:     proxyConfig(func(c *proxyCfg) { c.AttemptTimeout = 300 * time.Millisecond }),
+		Proxy:     proxyConfig(func(c *proxyCfg) { c.AttemptTimeout = config.Duration(300 * time.Millisecond) }),
 	}})
 	c := s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody("sim-small", "hi [[sim fault=timeout times=1 id=to1]]", false))
 	if c.Status != 200 {

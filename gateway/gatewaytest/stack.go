@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/core/config"
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/eventstore/embedded"
@@ -87,8 +88,8 @@ func New(t *testing.T, sc Config) *Stack {
 		}
 	}
 	if cfg.Proxy.BackoffBase == 0 {
-		cfg.Proxy.BackoffBase = time.Millisecond
-		cfg.Proxy.BackoffMax = 5 * time.Millisecond
+		cfg.Proxy.BackoffBase = config.Duration(time.Millisecond)
+		cfg.Proxy.BackoffMax = config.Duration(5 * time.Millisecond)
 	}
 	gw, err := gateway.New(cfg, gateway.Options{Store: st})
 	if err != nil {

@@ -107,8 +107,8 @@ func (c *call) next(ctx context.Context, e *llm.Error, targets []route.Target, i
 	kind, wait := "fallback", time.Duration(0)
 	if tries[nt] > 0 {
 		kind = "retry"
-		if e.RetryAfter > g.cfg.MaxRetryAfter && nt == targets[i%len(targets)] {
-			return "give_up", 0, fmt.Sprintf("provider asked to wait %s, more than max_retry_after %s", e.RetryAfter, g.cfg.MaxRetryAfter)
+		if e.RetryAfter > g.cfg.MaxRetryAfter.D() && nt == targets[i%len(targets)] {
+			return "give_up", 0, fmt.Sprintf("provider asked to wait %s, more than max_retry_after %s", e.RetryAfter, g.cfg.MaxRetryAfter.D())
 		}
 		ra := time.Duration(0)
 		if nt == targets[i%len(targets)] {
@@ -218,7 +218,7 @@ func (c *call) attempt(ctx context.Context, t route.Target) (*upstream, *llm.Err
 	}
 	actx, cancel := context.WithCancel(ctx)
 	up.cancel = cancel
-	up.timer = time.AfterFunc(g.cfg.AttemptTimeout, func() { up.timedOut.Store(true); cancel() })
+	up.timer = time.AfterFunc(g.cfg.AttemptTimeout.D(), func() { up.timedOut.Store(true); cancel() })
 	preq := &provider.Request{API: api, Model: t.Model, Stream: c.peek.Stream, Body: body, Passthrough: pass, ClientHeader: c.header}
 	hreq, err := p.NewRequest(actx, preq)
 	if err != nil {
@@ -285,7 +285,7 @@ func (c *call) attempt(ctx context.Context, t route.Target) (*upstream, *llm.Err
 		up.close()
 		return nil, up.evs[0].Err
 	}
-	up.timer.Reset(g.cfg.StreamIdleTimeout)
+	up.timer.Reset(g.cfg.StreamIdleTimeout.D())
 	return up, nil
 }
 

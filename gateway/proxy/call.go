@@ -227,7 +227,7 @@ func (c *call) record(typ string, data any) {
 // backoff is the full-jitter exponential wait before retry n (from 1) of
 // the same target, never shorter than the provider's Retry-After.
 func (c *call) backoff(n int, retryAfter time.Duration, rng *rand.Rand) time.Duration {
-	ceiling := min(c.g.cfg.BackoffMax, c.g.cfg.BackoffBase<<min(n-1, 20))
+	ceiling := min(c.g.cfg.BackoffMax.D(), c.g.cfg.BackoffBase.D()<<min(n-1, 20))
 	d := time.Duration(rng.Int64N(int64(ceiling) + 1))
 	return max(d, retryAfter)
 }

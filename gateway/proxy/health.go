@@ -84,7 +84,7 @@ func (h *healthBook) Failure(t route.Target, e *llm.Error, now time.Time) time.T
 		}
 	}
 	if th.consecutive >= h.cfg.FailuresToCool {
-		until = later(until, now.Add(h.cfg.Cooldown))
+		until = later(until, now.Add(h.cfg.Cooldown.D()))
 	}
 	if until.After(th.CoolingUntil) {
 		th.CoolingUntil = until

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchyard/switchyard/core/config"
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/gateway/keys"
 	"github.com/switchyard/switchyard/gateway/llm"
@@ -26,22 +27,22 @@ type Config struct {
 	MaxAttempts int `json:"max_attempts,omitempty"`
 	// AttemptTimeout bounds the wait for an upstream's response headers
 	// and, for streams, its first event. Default 120s.
-	AttemptTimeout time.Duration `json:"attempt_timeout,omitempty"`
+	AttemptTimeout config.Duration `json:"attempt_timeout,omitempty"`
 	// StreamIdleTimeout bounds the gap between two upstream stream events.
 	// Default 120s.
-	StreamIdleTimeout time.Duration `json:"stream_idle_timeout,omitempty"`
+	StreamIdleTimeout config.Duration `json:"stream_idle_timeout,omitempty"`
 	// BackoffBase and BackoffMax shape the backoff before retrying the
 	// same target: full jitter over BackoffBase·2^n, capped. Defaults
 	// 200ms and 5s.
-	BackoffBase time.Duration `json:"backoff_base,omitempty"`
-	BackoffMax  time.Duration `json:"backoff_max,omitempty"`
+	BackoffBase config.Duration `json:"backoff_base,omitempty"`
+	BackoffMax  config.Duration `json:"backoff_max,omitempty"`
 	// MaxRetryAfter: a provider's Retry-After longer than this is not
 	// waited for; the call moves on or fails with it. Default 10s.
-	MaxRetryAfter time.Duration `json:"max_retry_after,omitempty"`
+	MaxRetryAfter config.Duration `json:"max_retry_after,omitempty"`
 	// FailuresToCool consecutive retryable failures cool a target down for
 	// Cooldown. Defaults 3 and 30s.
 	FailuresToCool int           `json:"failures_to_cool,omitempty"`
-	Cooldown       time.Duration `json:"cooldown,omitempty"`
+	Cooldown       config.Duration `json:"cooldown,omitempty"`
 	// RetryRatio and RetryFloor make the per-key retry budget: retries
 	// may be RetryRatio of calls, plus RetryFloor per second. Defaults 0.2
 	// and 1.
@@ -55,9 +56,9 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	def := func(d *time.Duration, v time.Duration) {
+	def := func(d *config.Duration, v time.Duration) {
 		if *d <= 0 {
-			*d = v
+			*d = config.Duration(v)
 		}
 	}
 	if c.MaxAttempts <= 0 {

@@ -135,7 +135,7 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 			}
 			break
 		}
-		up.timer.Reset(g.cfg.StreamIdleTimeout)
+		up.timer.Reset(g.cfg.StreamIdleTimeout.D())
 		buf, err = up.dec.Decode(ev, buf[:0])
 		if err != nil {
 			streamErr = &llm.Error{Kind: llm.ErrServer, Status: 502, Message: "malformed stream from provider: " + redact(err.Error())}

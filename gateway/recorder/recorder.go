@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchyard/switchyard/core/config"
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/eventstore"
 )
@@ -35,7 +36,7 @@ type Config struct {
 	MaxBatch int `json:"max_batch,omitempty"`
 	// RetryFor is how long a failing append is retried before its events
 	// are dropped. Default 30s.
-	RetryFor time.Duration `json:"retry_for,omitempty"`
+	RetryFor config.Duration `json:"retry_for,omitempty"`
 }
 
 func (c *Config) setDefaults() {
@@ -46,7 +47,7 @@ func (c *Config) setDefaults() {
 		c.MaxBatch = 1024
 	}
 	if c.RetryFor <= 0 {
-		c.RetryFor = 30 * time.Second
+		c.RetryFor = config.Duration(30 * time.Second)
 	}
 }
 
@@ -173,7 +174,7 @@ func (r *Recorder) write(batch []item) {
 }
 
 func (r *Recorder) appendWithRetry(stream string, evs []event.Proposed) {
-	deadline := time.Now().Add(r.cfg.RetryFor)
+	deadline := time.Now().Add(r.cfg.RetryFor.D())
 	backoff := 10 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
