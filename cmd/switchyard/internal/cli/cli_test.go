@@ -414,9 +414,14 @@ func TestServeDemo(t *testing.T) {
 	if strings.Contains(out.String(), "demo events") {
 		t.Fatalf("seeded twice: %s", out.String())
 	}
+	// Nor make a second demo key; each start makes one demo call (three
+	// events: started, routing decided, completed).
 	r = cli(t, context.Background(), "", "events", "read", "--all", "--addr", addr, "-q").ok(t)
-	if n := len(r.lines(t)); n != 11 {
-		t.Fatalf("%d events after a restart, want 11", n)
+	if n := len(r.lines(t)); n != 11+1+3+3 {
+		t.Fatalf("%d events after a restart, want 11 seeded + 1 key + 2×3 for the demo calls", n)
+	}
+	if !strings.Contains(out.String(), "A call through the gateway") || !strings.Contains(out.String(), "fast → sim/sim-small") {
+		t.Fatalf("the demo does not show its call: %s", out.String())
 	}
 	stop()
 	cli(t, context.Background(), "", "events", "verify", "--data", dir).ok(t)

@@ -161,6 +161,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 
 	log.Info("switchyard serving", "addr", ln.Addr().String(), "data", o.data, "version", Version())
 	if o.demo {
+		if err := a.demoCall(ctx, ln.Addr().String(), demo.secret, gw, store); err != nil {
+			log.Error("the demo call through the gateway failed", "err", err)
+		}
 		a.printDemoHints(ln.Addr().String(), o.data, seeded, demo)
 	}
 	hup := make(chan os.Signal, 1)
