@@ -387,3 +387,12 @@ func (a *admission) RemainingUSD(scopes []string) float64 {
 	}
 	return least
 }
+
+// BudgetRemaining is what scope may still spend under its tightest cap,
+// or -1 if it has none.
+func (g *Gateway) BudgetRemaining(scope string) float64 {
+	if usd, ok := g.budget.Remaining(scope); ok {
+		return usd
+	}
+	return -1
+}

@@ -2,7 +2,11 @@ package gateway_test
 
 import (
 	"bufio"
+	"context"
+	"io"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -433,5 +437,149 @@ func TestSecretsNeverLeaveTheGateway(t *testing.T) {
 	}
 	if strings.Contains(string(c.Body), providerKey) {
 		t.Fatal("the provider key is in the client's error")
+	}
+}
+
+func TestUnpricedModelIsFlaggedNotFree(t *testing.T) {
+	s := gatewaytest.New(t, gatewaytest.Config{})
+	c := s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody("sim/some-new-model", "hi", false))
+	if c.Status != 200 {
+		t.Fatalf("status %d: %s", c.Status, c.Body)
+	}
+	done := gatewaytest.Find[event.ModelCallCompleted](t, s.Events(c.ID()), "model.call.completed")
+	if !done.Unpriced || done.CostUSD != 0 || done.OutputTokens == 0 {
+		t.Fatalf("completed %+v: an unpriced model must be flagged", done)
+	}
+}
+
+func TestRateLimitPerKey(t *testing.T) {
+	s := gatewaytest.New(t, gatewaytest.Config{})
+	spec := keysSpec("rpm")
+	spec.RPM = 2
+	_, secret, err := s.GW.CreateKey(t.Context(), spec, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if c := s.Post("/v1/messages", secret, gatewaytest.MessagesBody("sim-small", "hi", false)); c.Status != 200 {
+			t.Fatalf("call %d: %d %s", i, c.Status, c.Body)
+		}
+	}
+	c := s.Post("/v1/messages", secret, gatewaytest.MessagesBody("sim-small", "hi", false))
+	if c.Status != 429 || c.Header.Get("Retry-After") == "" {
+		t.Fatalf("third call in a minute: %d, Retry-After %q: %s", c.Status, c.Header.Get("Retry-After"), c.Body)
+	}
+	if msg := gatewaytest.JSONField(t, c.Body, "error", "message").(string); !strings.Contains(msg, "requests per minute") {
+		t.Fatalf("message: %s", msg)
+	}
+	be := gatewaytest.Find[event.BudgetExceeded](t, s.Events(c.ID()), "budget.exceeded")
+	if be.Limit != "requests_per_minute" || !strings.HasPrefix(be.Scope, "key:") {
+		t.Fatalf("event %+v", be)
+	}
+}
+
+func TestFailingTargetCoolsDown(t *testing.T) {
+	broken := sim.Config{Models: append(sim.DefaultModels(), sim.Model{Name: "sim-down", Fault: "fault=503"})}
+	s := gatewaytest.New(t, gatewaytest.Config{
+		Sims: map[string]sim.Config{"a": broken, "b": {}},
+		Gateway: gateway.Config{
+			Providers: []provider.Config{gatewaytest.ProviderSim("a"), gatewaytest.ProviderSim("b")},
+			Routes:    []route.Rule{{Model: "m", Targets: []route.Target{{Provider: "a", Model: "sim-down"}, {Provider: "b", Model: "sim-small"}}}},
+		},
+	})
+	// Three failures in a row cool a down (the default); after that, calls
+	// go straight to b and the decision says why.
+	for i := range 3 {
+		if c := s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody("m", "hi", false)); c.Status != 200 {
+			t.Fatalf("call %d: %d %s", i, c.Status, c.Body)
+		}
+	}
+	c := s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody("m", "hi", false))
+	evs := s.Events(c.ID())
+	d := gatewaytest.Find[event.RoutingDecided](t, evs, "routing.decided")
+	if len(d.Skipped) != 1 || !strings.Contains(d.Skipped[0], "cooling down") || d.Targets[0].Provider != "b" {
+		t.Fatalf("decision %+v", d)
+	}
+	if n := len(gatewaytest.All[event.ModelCallAttempt](t, evs, "model.call.attempt")); n != 0 {
+		t.Fatalf("%d failed attempts on a cooled-down target", n)
+	}
+}
+
+func TestSpendSurvivesRestart(t *testing.T) {
+	// The budget is rebuilt from the log: a new gateway on the same store
+	// sees what the first one spent.
+	s := gatewaytest.New(t, gatewaytest.Config{Gateway: gateway.Config{
+		Providers: []provider.Config{gatewaytest.ProviderSim("sim")},
+		Budgets:   []budget.Rule{{Scope: "team:eng", SpendUSD: 100, Period: "total"}},
+	}})
+	for range 3 {
+		if c := s.Post("/v1/messages", s.Key, gatewaytest.MessagesBody("sim-large", "hi [[sim words=100]]", false)); c.Status != 200 {
+			t.Fatalf("%d %s", c.Status, c.Body)
+		}
+	}
+	if err := s.GW.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	g2, err := gateway.New(gateway.Config{
+		Providers: []provider.Config{{Name: "sim", Kind: "sim", BaseURL: s.Sims["sim"].URL}},
+		Budgets:   []budget.Rule{{Scope: "team:eng", SpendUSD: 100, Period: "total"}},
+	}, gateway.Options{Store: s.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g2.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer g2.Close(t.Context())
+	var want float64
+	for e, err := range s.Store.ReadAll(t.Context(), readAll) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Type == "model.call.completed" {
+			var d event.ModelCallCompleted
+			json.Unmarshal(e.Data, &d)
+			want += d.CostUSD
+		}
+	}
+	left := g2.BudgetRemaining("team:eng")
+	if want <= 0 || math.Abs((100-left)-want) > 1e-9 {
+		t.Fatalf("after restart: $%v left, want $%v spent", left, want)
+	}
+}
+
+func TestShutdownDrainsCallsInFlight(t *testing.T) {
+	s := gatewaytest.New(t, gatewaytest.Config{})
+	// sim-stream: 200 tokens a second, so 100 words take half a second.
+	req, _ := http.NewRequest("POST", s.URL+"/v1/messages", strings.NewReader(gatewaytest.MessagesBody("sim-stream", "drain [[sim words=100]]", true)))
+	req.Header.Set("x-api-key", s.Key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	br := bufio.NewReader(res.Body)
+	if _, err := br.ReadString('\n'); err != nil { // the stream has started
+		t.Fatal(err)
+	}
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- s.HTTP.Shutdown(ctx)
+	}()
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatalf("stream broken by shutdown: %v", err)
+	}
+	if !strings.Contains(string(rest), "message_stop") {
+		t.Fatalf("the call in flight did not finish: %s", rest)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	done := gatewaytest.Find[event.ModelCallCompleted](t, s.Events(res.Header.Get("x-switchyard-call-id")), "model.call.completed")
+	if done.Cancelled || done.OutputTokens < 100 {
+		t.Fatalf("completed %+v", done)
 	}
 }

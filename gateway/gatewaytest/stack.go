@@ -41,6 +41,9 @@ type Stack struct {
 	URL string
 	// Sims are the simulators by name.
 	Sims map[string]*httptest.Server
+	// HTTP is the front end; tests may shut it down themselves (the
+	// cleanup's second Shutdown is harmless).
+	HTTP *httpapi.Server
 	// Key is the secret of a key made for the test (team "eng", user
 	// "ana", tag suite=gateway), KeyID its id.
 	Key   string
@@ -107,6 +110,7 @@ func New(t *testing.T, sc Config) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.HTTP = srv
 	go srv.Serve(ln)
 	s.URL = "http://" + ln.Addr().String()
 	t.Cleanup(func() {
