@@ -3,9 +3,9 @@ package gateway_test
 import (
 	"bufio"
 	"context"
-	"io"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strings"

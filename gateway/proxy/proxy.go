@@ -41,7 +41,7 @@ type Config struct {
 	MaxRetryAfter config.Duration `json:"max_retry_after,omitempty"`
 	// FailuresToCool consecutive retryable failures cool a target down for
 	// Cooldown. Defaults 3 and 30s.
-	FailuresToCool int           `json:"failures_to_cool,omitempty"`
+	FailuresToCool int             `json:"failures_to_cool,omitempty"`
 	Cooldown       config.Duration `json:"cooldown,omitempty"`
 	// RetryRatio and RetryFloor make the per-key retry budget: retries
 	// may be RetryRatio of calls, plus RetryFloor per second. Defaults 0.2
