@@ -70,6 +70,7 @@ type Gateway struct {
 	models atomic.Pointer[[]string]
 
 	runners []*projection.Runner
+	started atomic.Bool // the runners exist: key changes refresh budgets
 	stop    context.CancelFunc
 	done    sync.WaitGroup
 	recDone chan struct{}
@@ -187,14 +188,17 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gateway start: %w", err)
 	}
-	for _, p := range []projection.Projection{&keyProjection{g}, g.budget} {
-		r := projection.NewRunner(p, g.opts.Store, g.opts.Store, projection.RunnerConfig{}, g.log.With("component", "projection", "projection", p.Name()))
-		g.runners = append(g.runners, r)
+	projections := []projection.Projection{&keyProjection{g}, g.budget}
+	for _, p := range projections {
+		g.runners = append(g.runners, projection.NewRunner(p, g.opts.Store, g.opts.Store, projection.RunnerConfig{}, g.log.With("component", "projection", "projection", p.Name())))
+	}
+	g.started.Store(true)
+	for i, r := range g.runners {
 		g.done.Add(1)
 		go func() {
 			defer g.done.Done()
 			if err := r.Run(rctx); err != nil && rctx.Err() == nil {
-				g.log.Error("projection stopped", "projection", p.Name(), "err", err)
+				g.log.Error("projection stopped", "projection", projections[i].Name(), "err", err)
 			}
 		}()
 	}
@@ -328,7 +332,7 @@ func (p *keyProjection) Apply(e *event.Event) error {
 	if err := p.g.keys.Apply(e); err != nil {
 		return err
 	}
-	if strings.HasPrefix(e.Type, "key.") && len(p.g.runners) > 0 {
+	if strings.HasPrefix(e.Type, "key.") && p.g.started.Load() {
 		p.g.refreshKeyBudgets()
 	}
 	return nil

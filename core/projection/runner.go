@@ -37,6 +37,7 @@ type Runner struct {
 	log *slog.Logger
 
 	pos     atomic.Uint64 // last position applied
+	started atomic.Bool   // Run has restored the checkpoint
 	waiters atomic.Int32  // WaitFor calls in progress
 	mu      sync.Mutex
 	wake    chan struct{} // closed and replaced when pos moves and someone waits
@@ -55,8 +56,10 @@ func NewRunner(p Projection, src Source, cps CheckpointStore, cfg RunnerConfig, 
 // Position returns the position of the last event applied.
 func (r *Runner) Position() uint64 { return r.pos.Load() }
 
-// WaitFor blocks until the projection has applied every event up to pos,
-// or ctx is done. It lets a caller read its own writes.
+// WaitFor blocks until Run has restored the checkpoint and the projection
+// has applied every event up to pos, or ctx is done. It lets a caller read
+// its own writes; WaitFor(ctx, 0) waits just for the restore, after which
+// the projection's state no longer jumps back to a checkpoint.
 func (r *Runner) WaitFor(ctx context.Context, pos uint64) error {
 	r.waiters.Add(1)
 	defer r.waiters.Add(-1)
@@ -64,7 +67,7 @@ func (r *Runner) WaitFor(ctx context.Context, pos uint64) error {
 		r.mu.Lock()
 		wake := r.wake
 		r.mu.Unlock()
-		if r.pos.Load() >= pos {
+		if r.started.Load() && r.pos.Load() >= pos {
 			return nil
 		}
 		select {
@@ -112,6 +115,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.p.Restore(cp.State); err != nil {
 		return fmt.Errorf("projection %s: restore checkpoint at position %d: %w (rebuild it)", name, cp.Position, err)
 	}
+	r.started.Store(true)
 	r.moved(cp.Position)
 	r.log.Info("projection started", "position", cp.Position)
 

@@ -194,3 +194,36 @@ func TestRestoreRejectsDamagedState(t *testing.T) {
 		t.Fatalf("Run = %v, want a restore error naming the position", err)
 	}
 }
+
+// restoreSpy records whether Restore ran.
+type restoreSpy struct {
+	*projection.StreamCatalog
+	restored chan struct{}
+}
+
+func (s *restoreSpy) Restore(b []byte) error {
+	close(s.restored)
+	return s.StreamCatalog.Restore(b)
+}
+
+// TestWaitForZeroWaitsForTheRestore: on an empty log, WaitFor(0) must not
+// return before Run has restored the checkpoint, or a caller's write into
+// the projection (a key applied at once, say) could be wiped by it.
+func TestWaitForZeroWaitsForTheRestore(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	spy := &restoreSpy{StreamCatalog: projection.NewStreamCatalog(), restored: make(chan struct{})}
+	r := projection.NewRunner(spy, s, s, projection.RunnerConfig{}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := r.WaitFor(ctx, 0); err == nil {
+		t.Fatal("WaitFor(0) returned before Run started")
+	}
+	stop := run(t, r)
+	defer stop()
+	waitFor(t, r, 0)
+	select {
+	case <-spy.restored:
+	default:
+		t.Fatal("WaitFor(0) returned before Restore")
+	}
+}
