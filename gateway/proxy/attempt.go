@@ -176,6 +176,10 @@ func (c *call) body(t route.Target, p provider.Provider) (llm.API, []byte, bool,
 			return "", nil, false, asLLMError(err, llm.ErrInvalidRequest)
 		}
 		c.canonical = req
+		c.answerIn = c.in
+		if b, ok := c.in.(wire.RequestBinder); ok {
+			c.answerIn = b.ForRequest(req)
+		}
 	}
 	for _, a := range p.APIs() {
 		out, ok := wire.OutboundFor(a)

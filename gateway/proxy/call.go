@@ -35,8 +35,11 @@ type call struct {
 	// canonical is the decoded request, made once when a target needs a
 	// translation; bodies caches the encoded body per outbound API.
 	canonical *llm.Request
-	bodies    map[llm.API][]byte
-	attempts  int
+	// answerIn encodes translated answers: the inbound codec, bound to
+	// the decoded request where the format needs it.
+	answerIn wire.Inbound
+	bodies   map[llm.API][]byte
+	attempts int
 
 	decidedSkipped []string
 }

@@ -41,7 +41,7 @@ func (c *call) respondWhole(up *upstream, h map[string]string) *Response {
 	}
 	body := up.body
 	if !up.passthrough {
-		if body, err = c.in.EncodeResponse(resp); err != nil {
+		if body, err = c.answerIn.EncodeResponse(resp); err != nil {
 			return c.fail(&llm.Error{Kind: llm.ErrInternal, Status: 500, Message: "encode answer: " + err.Error()}, nil)
 		}
 	}
@@ -193,10 +193,14 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 
 // streamEncoder is the client API's stream encoder for this request.
 func (c *call) streamEncoder(w io.Writer) wire.StreamEncoder {
-	if re, ok := c.in.(wire.RequestStreamEncoder); ok {
+	in := c.in
+	if c.answerIn != nil {
+		in = c.answerIn
+	}
+	if re, ok := in.(wire.RequestStreamEncoder); ok {
 		return re.NewStreamEncoderFor(w, c.req.Body)
 	}
-	return c.in.NewStreamEncoder(w)
+	return in.NewStreamEncoder(w)
 }
 
 // streamAcc accumulates what a stream says about itself.

@@ -170,3 +170,11 @@ type StreamFinisher interface {
 type RequestStreamEncoder interface {
 	NewStreamEncoderFor(w io.Writer, body []byte) StreamEncoder
 }
+
+// RequestBinder is implemented by inbound codecs whose answers depend on
+// the decoded request (the Responses API answers a call to a custom tool
+// as a custom_tool_call, which only the request's tool list can tell). The
+// gateway encodes a translated answer with ForRequest(req).
+type RequestBinder interface {
+	ForRequest(req *llm.Request) Inbound
+}
