@@ -34,7 +34,16 @@ func (c *call) respond(ctx context.Context, up *upstream) *Response {
 func (c *call) respondWhole(up *upstream, h map[string]string) *Response {
 	g := c.g
 	h["Content-Type"] = "application/json"
-	resp, err := up.out.DecodeResponse(up.body)
+	var (
+		resp *llm.Response
+		err  error
+	)
+	if sum, ok := up.out.(wire.ResponseSummarizer); ok && up.passthrough {
+		// Forwarded as is: only the accounting is needed.
+		resp, err = sum.SummarizeResponse(up.body)
+	} else {
+		resp, err = up.out.DecodeResponse(up.body)
+	}
 	if err != nil && !up.passthrough {
 		e := &llm.Error{Kind: llm.ErrServer, Status: 502, Provider: up.target.Provider, Message: "malformed answer from provider: " + redact(err.Error())}
 		return c.fail(c.clientError(e), nil)

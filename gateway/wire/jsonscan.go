@@ -17,6 +17,12 @@ var errSyntax = errors.New("malformed JSON")
 // passed raw) and the value's byte span [start, end). fn returns false to
 // stop early.
 func TopLevel(body []byte, fn func(key string, start, end int) bool) error {
+	return TopLevelRaw(body, func(key []byte, start, end int) bool { return fn(string(key), start, end) })
+}
+
+// TopLevelRaw is TopLevel with the key as raw bytes, valid only during
+// the call: it allocates nothing (switch on string(key) does not copy).
+func TopLevelRaw(body []byte, fn func(key []byte, start, end int) bool) error {
 	i := skipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return fmt.Errorf("%w: the body must be a JSON object", errSyntax)
@@ -33,7 +39,7 @@ func TopLevel(body []byte, fn func(key string, start, end int) bool) error {
 		if err != nil {
 			return err
 		}
-		key := string(body[i+1 : kEnd-1])
+		key := body[i+1 : kEnd-1]
 		i = skipSpace(body, kEnd)
 		if i >= len(body) || body[i] != ':' {
 			return fmt.Errorf("%w: expected ':' at byte %d", errSyntax, i)

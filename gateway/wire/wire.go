@@ -178,3 +178,11 @@ type RequestStreamEncoder interface {
 type RequestBinder interface {
 	ForRequest(req *llm.Request) Inbound
 }
+
+// ResponseSummarizer is implemented by outbound codecs that can read a
+// complete answer's id, model, stop reason and usage without decoding its
+// content. The gateway uses it for answers it forwards unchanged, where it
+// needs only the accounting. The returned Response has no Parts.
+type ResponseSummarizer interface {
+	SummarizeResponse(body []byte) (*llm.Response, error)
+}
