@@ -179,7 +179,7 @@ func (s *Store) readStreamPage(stream string, from uint64, dir eventstore.Direct
 // ReadAll implements eventstore.Reader.
 func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadOptions) iter.Seq2[event.Event, error] {
 	return s.paged(ctx, opts, func(from uint64, n int) ([]event.Event, uint64, bool, error) {
-		page, err := s.readAllPage(from, opts.Direction, n)
+		page, err := s.readAllPage(nil, from, opts.Direction, n)
 		if err != nil {
 			return nil, 0, false, fmt.Errorf("read all from position %d: %w", from, err)
 		}
@@ -194,9 +194,13 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadOptions) iter.S
 	})
 }
 
-// readAllPage returns up to n events from position from in direction dir.
-func (s *Store) readAllPage(from uint64, dir eventstore.Direction, n int) ([]event.Event, error) {
-	page := make([]event.Event, 0, min(n, pageSize))
+// readAllPage returns up to n events from position from in direction dir,
+// appended to buf[:0] (nil allocates a page).
+func (s *Store) readAllPage(buf []event.Event, from uint64, dir eventstore.Direction, n int) ([]event.Event, error) {
+	page := buf[:0]
+	if page == nil {
+		page = make([]event.Event, 0, min(n, pageSize))
+	}
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		k, v := c.Seek(u64(from))
@@ -243,13 +247,19 @@ func (s *Store) StreamVersion(ctx context.Context, stream string) (int64, error)
 func (s *Store) SubscribeAll(ctx context.Context, from uint64) iter.Seq2[event.Event, error] {
 	return func(yield func(event.Event, error) bool) {
 		next := max(from, 1)
+		// One page buffer for the subscription's life: a live subscriber
+		// wakes for every commit, usually to read a few events, and a
+		// fresh page of pageSize events each time was most of a busy
+		// gateway's garbage. Yield copies each event out of it.
+		buf := make([]event.Event, 0, 64)
 		for {
 			// Take the signal before reading, so a commit that lands after
 			// the read wakes us.
 			s.mu.Lock()
 			signal := s.notify
 			s.mu.Unlock()
-			page, err := s.readAllPage(next, eventstore.Forwards, pageSize)
+			page, err := s.readAllPage(buf, next, eventstore.Forwards, pageSize)
+			buf = page
 			if err != nil {
 				yield(event.Event{}, err)
 				return
