@@ -38,6 +38,8 @@ var (
 	rate     = flag.Int("rate", 1000, "requests per second for the latency phases")
 	workers  = flag.Int("workers", 64, "concurrent clients for the throughput phase")
 	quick    = flag.Bool("quick", false, "short phases (2s), for a smoke run")
+	only     = flag.String("only", "", "run one phase: latency, throughput or stream")
+	profile  = flag.String("cpuprofile", "", "write the gateway's CPU profile during the throughput phase to this file")
 )
 
 func main() {
@@ -132,6 +134,11 @@ func run() error {
 		"sim/instant":{"input_cost_per_token":5e-7,"output_cost_per_token":1.5e-6,"litellm_provider":"sim"},
 		"sim/upstream-50ms":{"input_cost_per_token":5e-7,"output_cost_per_token":1.5e-6,"litellm_provider":"sim"},
 		"sim/stream-20ms":{"input_cost_per_token":5e-7,"output_cost_per_token":1.5e-6,"litellm_provider":"sim"}}`), 0o644)
+	pprofAddr := ""
+	if *profile != "" {
+		pprofAddr = freeAddr()
+		os.Setenv("SWITCHYARD_PPROF", pprofAddr)
+	}
 	gw, err := start("gateway", "serve", "--addr", gwAddr, "--data", filepath.Join(dir, "data"), "--config", gwCfg, "--log-level", "error")
 	if err != nil {
 		return err
@@ -156,6 +163,19 @@ func run() error {
 	openLoop(gwURL, key, "upstream-50ms", false, 200, time.Second)
 	openLoop(simURL, key, "upstream-50ms", false, 200, time.Second)
 
+	if *only == "" || *only == "latency" {
+		latencyPhase(gw, simURL, gwURL, key)
+	}
+	if *only == "" || *only == "throughput" {
+		throughputPhase(gw, sim, simURL, gwURL, key, pprofAddr)
+	}
+	if *only == "" || *only == "stream" {
+		streamPhase(simURL, gwURL, key)
+	}
+	return nil
+}
+
+func latencyPhase(gw *proc, simURL, gwURL, key string) {
 	direct := openLoop(simURL, key, "upstream-50ms", false, *rate, *duration)
 	var peakRSS atomic.Int64
 	stopRSS := sampleRSS(gw.cmd.Process.Pid, &peakRSS)
@@ -166,13 +186,32 @@ func run() error {
 	printLat("   through gateway", through)
 	fmt.Printf("   added: p50 %s, p90 %s, p99 %s\n", added(through, direct, 0.50), added(through, direct, 0.90), added(through, direct, 0.99))
 	fmt.Printf("   gateway RSS peak during the phase: %.1f MB\n\n", float64(peakRSS.Load())/(1<<20))
+}
 
+func throughputPhase(gw, sim *proc, simURL, gwURL, key, pprofAddr string) {
 	fmt.Printf("2. Throughput, non-streaming, instant upstream, %d concurrent clients\n", *workers)
 	ds := closedLoop(simURL, key, "instant", *workers, *duration)
+	gwCPU0, simCPU0, selfCPU0 := cpuTime(gw.cmd.Process.Pid), cpuTime(sim.cmd.Process.Pid), cpuTime(os.Getpid())
+	var prof chan error
+	if pprofAddr != "" {
+		prof = make(chan error, 1)
+		go func() { prof <- fetchProfile(pprofAddr, *duration-time.Second) }()
+	}
 	gs := closedLoop(gwURL, key, "instant", *workers, *duration)
+	if prof != nil {
+		if err := <-prof; err != nil {
+			fmt.Println("   profile:", err)
+		}
+	}
+	gwCPU, simCPU, selfCPU := cpuTime(gw.cmd.Process.Pid)-gwCPU0, cpuTime(sim.cmd.Process.Pid)-simCPU0, cpuTime(os.Getpid())-selfCPU0
+	n := float64(len(gs.lat))
 	fmt.Printf("   direct to sim:    %8.0f req/s (%d errors)\n", ds.rps, ds.errors)
-	fmt.Printf("   through gateway:  %8.0f req/s (%d errors), p50 %s p99 %s\n\n", gs.rps, gs.errors, pct(gs.lat, 0.5), pct(gs.lat, 0.99))
+	fmt.Printf("   through gateway:  %8.0f req/s (%d errors), p50 %s p99 %s\n", gs.rps, gs.errors, fmtDur(pct(gs.lat, 0.5)), fmtDur(pct(gs.lat, 0.99)))
+	fmt.Printf("   CPU per call: gateway %.0f µs, simulator %.0f µs, load generator %.0f µs\n\n",
+		gwCPU.Seconds()*1e6/n, simCPU.Seconds()*1e6/n, selfCPU.Seconds()*1e6/n)
+}
 
+func streamPhase(simURL, gwURL, key string) {
 	streamRate := min(*rate, 200)
 	fmt.Printf("3. Streaming, time to first token, %d req/s, upstream TTFT 20 ms then 400 tokens/s\n", streamRate)
 	sd := openLoop(simURL, key, "stream-20ms", true, streamRate, *duration)
@@ -181,7 +220,21 @@ func run() error {
 	printLat("   gateway TTFT   ", sg)
 	fmt.Printf("   added TTFT: p50 %s, p99 %s; chunks per stream: direct %.1f, gateway %.1f (passed one by one)\n",
 		added(sg, sd, 0.5), added(sg, sd, 0.99), sd.chunksPerReq(), sg.chunksPerReq())
-	return nil
+}
+
+func fetchProfile(addr string, d time.Duration) error {
+	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds()))))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(*profile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	return err
 }
 
 func numCPU() int {
@@ -361,6 +414,19 @@ func fmtDur(d time.Duration) string {
 func printLat(label string, r *result) {
 	fmt.Printf("%s: n=%d errors=%d p50 %s p90 %s p99 %s max %s\n", label, len(r.lat), r.errors,
 		fmtDur(pct(r.lat, 0.5)), fmtDur(pct(r.lat, 0.9)), fmtDur(pct(r.lat, 0.99)), fmtDur(pct(r.lat, 1)))
+}
+
+// cpuTime is the user+system CPU time pid has used.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command (which may hold spaces) start after ")".
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
 // sampleRSS records the peak resident memory of pid until stopped.
