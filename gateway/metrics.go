@@ -15,6 +15,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	ttft     *prometheus.HistogramVec
+	overhead prometheus.Histogram
 	tokens   *prometheus.CounterVec
 	cost     *prometheus.CounterVec
 	retries  *prometheus.CounterVec
@@ -35,6 +36,10 @@ func NewMetrics() *Metrics {
 		Name: "switchyard_gateway_time_to_first_token_seconds", Help: "Streamed calls: request to first token.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 12),
 	}, []string{"provider"})
+	m.overhead = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "switchyard_gateway_overhead_seconds", Help: "The gateway's own time per call, until the answer starts: latency (or TTFT) less time waiting on providers and in backoff.",
+		Buckets: prometheus.ExponentialBuckets(10e-6, 1.5, 24),
+	})
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "switchyard_gateway_tokens_total", Help: "Tokens by provider, model and type (input, output, cache_read, cache_write, reasoning).",
 	}, []string{"provider", "model", "type"})
@@ -44,7 +49,7 @@ func NewMetrics() *Metrics {
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "switchyard_gateway_extra_attempts_total", Help: "Attempts beyond the first (retries and fallbacks), by the provider that finally answered or failed.",
 	}, []string{"provider"})
-	m.Registry.MustRegister(m.requests, m.duration, m.ttft, m.tokens, m.cost, m.retries,
+	m.Registry.MustRegister(m.requests, m.duration, m.ttft, m.overhead, m.tokens, m.cost, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -55,6 +60,9 @@ func (m *Metrics) Observe(o proxy.Outcome) {
 	m.duration.WithLabelValues(string(o.API), o.Provider).Observe(o.Latency.Seconds())
 	if o.TTFT > 0 {
 		m.ttft.WithLabelValues(o.Provider).Observe(o.TTFT.Seconds())
+	}
+	if o.Result == "ok" && o.Overhead > 0 {
+		m.overhead.Observe(o.Overhead.Seconds())
 	}
 	u := o.Usage
 	for _, t := range [...]struct {

@@ -79,6 +79,7 @@ func (c *call) run(ctx context.Context) *Response {
 			break
 		}
 		if wait > 0 {
+			c.waited += wait
 			tm := time.NewTimer(wait)
 			select {
 			case <-tm.C:
@@ -229,6 +230,9 @@ func (c *call) attempt(ctx context.Context, t route.Target) (*upstream, *llm.Err
 		up.close()
 		return nil, &llm.Error{Kind: llm.ErrInternal, Status: 500, Message: "build upstream request: " + redact(err.Error())}
 	}
+	sent := g.now()
+	// Time spent waiting on the provider is not the gateway's overhead.
+	defer func() { c.waited += g.now().Sub(sent) }()
 	resp, err := g.client.Do(hreq)
 	if err != nil {
 		up.close()

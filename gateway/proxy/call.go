@@ -40,6 +40,11 @@ type call struct {
 	answerIn wire.Inbound
 	bodies   map[llm.API][]byte
 	attempts int
+	// waited is the time spent waiting on providers (until a complete
+	// answer, or a stream's first event) and in backoff: the rest of a
+	// call's time until its answer starts is the gateway's overhead.
+	waited   time.Duration
+	overhead time.Duration
 
 	decidedSkipped []string
 }

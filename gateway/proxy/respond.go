@@ -68,6 +68,7 @@ func (c *call) respondWhole(up *upstream, h map[string]string) *Response {
 		estimated = true
 	}
 	cu := c.price(up, usage, estimated)
+	c.overhead = g.now().Sub(c.start) - c.waited
 	c.complete(up, cu, model, id, finish, latency, 0, false)
 	return &Response{Status: 200, Header: h, Body: body}
 }
@@ -94,6 +95,7 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 			acc.add(ev)
 			if ev.Type == llm.EventDelta && ttft == 0 {
 				ttft = g.now().Sub(c.start)
+				c.overhead = ttft - c.waited
 			}
 			if ev.Type == llm.EventError && streamErr == nil {
 				streamErr = ev.Err
@@ -297,11 +299,11 @@ func (c *call) complete(up *upstream, cu event.CallUsage, model, id, finish stri
 		CallID: c.id, CallAttribution: c.attr, API: string(c.req.API), Provider: up.target.Provider,
 		RequestModel: c.peek.Model, ResponseModel: model, ResponseID: id, FinishReason: finish,
 		CallUsage: cu, Stream: c.peek.Stream, LatencyMS: ms(latency), TTFTMS: ms(ttft),
-		Attempts: c.attempts, Cancelled: cancelled,
+		OverheadMS: ms(c.overhead), Attempts: c.attempts, Cancelled: cancelled,
 	})
 	if c.g.observe != nil {
 		c.g.observe(Outcome{API: c.req.API, Provider: up.target.Provider, Model: up.target.Model, Result: "ok",
-			Latency: latency, TTFT: ttft, Usage: cu, Attempts: c.attempts, Stream: c.peek.Stream, Cancelled: cancelled})
+			Latency: latency, TTFT: ttft, Overhead: c.overhead, Usage: cu, Attempts: c.attempts, Stream: c.peek.Stream, Cancelled: cancelled})
 	}
 }
 
@@ -334,12 +336,16 @@ func (c *call) fail(e *llm.Error, f *failure) *Response {
 
 // Outcome summarises a finished call for metrics.
 type Outcome struct {
-	API       llm.API
-	Provider  string
-	Model     string
-	Result    string // "ok" or the error kind
-	Latency   time.Duration
-	TTFT      time.Duration
+	API      llm.API
+	Provider string
+	Model    string
+	Result   string // "ok" or the error kind
+	Latency  time.Duration
+	TTFT     time.Duration
+	// Overhead is the gateway's own share of the time until the answer
+	// started: the latency (or TTFT) less the time spent waiting on
+	// providers and in backoff.
+	Overhead  time.Duration
 	Usage     event.CallUsage
 	Attempts  int
 	Stream    bool

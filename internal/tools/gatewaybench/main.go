@@ -40,6 +40,7 @@ var (
 	quick    = flag.Bool("quick", false, "short phases (2s), for a smoke run")
 	only     = flag.String("only", "", "run one phase: latency, throughput or stream")
 	profile  = flag.String("cpuprofile", "", "write the gateway's CPU profile during the throughput phase to this file")
+	baseline = flag.String("baseline-proxy", "", "also measure this reverse proxy (a binary run as BIN LISTEN_ADDR UPSTREAM_URL) in the latency phase, as the floor of what any proxy adds here")
 )
 
 func main() {
@@ -165,6 +166,20 @@ func run() error {
 
 	if *only == "" || *only == "latency" {
 		latencyPhase(gw, simURL, gwURL, key)
+		if *baseline != "" {
+			addr := freeAddr()
+			cmd := exec.Command(*baseline, addr, simURL)
+			if err := cmd.Start(); err != nil {
+				return fmt.Errorf("baseline proxy: %w", err)
+			}
+			bp := &proc{cmd: cmd}
+			time.Sleep(300 * time.Millisecond)
+			openLoop("http://"+addr, key, "upstream-50ms", false, 200, time.Second)
+			direct := openLoop(simURL, key, "upstream-50ms", false, *rate, *duration)
+			via := openLoop("http://"+addr, key, "upstream-50ms", false, *rate, *duration)
+			bp.stop()
+			fmt.Printf("   baseline: %s adds p50 %s, p90 %s, p99 %s\n\n", filepath.Base(*baseline), added(via, direct, 0.5), added(via, direct, 0.9), added(via, direct, 0.99))
+		}
 	}
 	if *only == "" || *only == "throughput" {
 		throughputPhase(gw, sim, simURL, gwURL, key, pprofAddr)
@@ -179,12 +194,16 @@ func latencyPhase(gw *proc, simURL, gwURL, key string) {
 	direct := openLoop(simURL, key, "upstream-50ms", false, *rate, *duration)
 	var peakRSS atomic.Int64
 	stopRSS := sampleRSS(gw.cmd.Process.Pid, &peakRSS)
+	before := overheadBuckets(gwURL)
 	through := openLoop(gwURL, key, "upstream-50ms", false, *rate, *duration)
+	after := overheadBuckets(gwURL)
 	stopRSS()
 	fmt.Printf("1. Added latency, non-streaming, %d req/s, upstream 50 ms (events, pricing, budgets on)\n", *rate)
 	printLat("   direct to sim ", direct)
 	printLat("   through gateway", through)
 	fmt.Printf("   added: p50 %s, p90 %s, p99 %s\n", added(through, direct, 0.50), added(through, direct, 0.90), added(through, direct, 0.99))
+	fmt.Printf("   the gateway's own time per call (switchyard_gateway_overhead_seconds): p50 %s, p90 %s, p99 %s\n",
+		bucketPct(before, after, 0.5), bucketPct(before, after, 0.9), bucketPct(before, after, 0.99))
 	fmt.Printf("   gateway RSS peak during the phase: %.1f MB\n\n", float64(peakRSS.Load())/(1<<20))
 }
 
@@ -463,4 +482,62 @@ func readRSS(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// overheadBuckets reads the cumulative buckets of the gateway's overhead
+// histogram from /metrics: upper bound → count.
+func overheadBuckets(gwURL string) map[float64]float64 {
+	res, err := http.Get(gwURL + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer res.Body.Close()
+	out := map[float64]float64{}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, `switchyard_gateway_overhead_seconds_bucket{le="`)
+		if !ok {
+			continue
+		}
+		le, count, _ := strings.Cut(rest, `"} `)
+		ub, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseFloat(count, 64)
+		if err1 == nil && err2 == nil {
+			out[ub] = n
+		}
+	}
+	return out
+}
+
+// bucketPct is the p-quantile of the observations between two readings of
+// a cumulative histogram, interpolated within its bucket.
+func bucketPct(before, after map[float64]float64, p float64) string {
+	var ubs []float64
+	for ub := range after {
+		ubs = append(ubs, ub)
+	}
+	slices.Sort(ubs)
+	if len(ubs) == 0 {
+		return "n/a"
+	}
+	total := after[ubs[len(ubs)-1]] - before[ubs[len(ubs)-1]]
+	if total <= 0 {
+		return "n/a"
+	}
+	want := p * total
+	prevUB, prevN := 0.0, 0.0
+	for _, ub := range ubs {
+		n := after[ub] - before[ub]
+		if n >= want {
+			if ub > 1e300 { // +Inf
+				return ">" + fmtDur(time.Duration(prevUB*1e9))
+			}
+			frac := (want - prevN) / max(n-prevN, 1)
+			return fmtDur(time.Duration((prevUB + frac*(ub-prevUB)) * 1e9))
+		}
+		prevUB, prevN = ub, n
+	}
+	return "n/a"
 }
