@@ -61,6 +61,11 @@ func (e *streamEncoder) Encode(ev llm.StreamEvent) error {
 		if kind == "" {
 			kind = defaultDelta(b.typ)
 		}
+		if kind == llm.DeltaSignature && b.typ != llm.PartThinking {
+			// Gemini signs text and tool-call parts too; Messages allows
+			// signatures only on thinking blocks, so they are dropped.
+			return nil
+		}
 		return e.delta(b.wire, kind, ev.Delta)
 	case llm.EventPartStop:
 		b, err := e.block(ev.Index, "part_stop")
