@@ -37,7 +37,7 @@ func NewMetrics() *Metrics {
 		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 12),
 	}, []string{"provider"})
 	m.overhead = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "switchyard_gateway_overhead_seconds", Help: "The gateway's own time per call, until the answer starts: latency (or TTFT) less time waiting on providers and in backoff.",
+		Name: "switchyard_gateway_overhead_seconds", Help: "The gateway's own time per call until its answer (or a stream's first byte) goes out, less time waiting on providers and in backoff.",
 		Buckets: prometheus.ExponentialBuckets(10e-6, 1.5, 24),
 	})
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{

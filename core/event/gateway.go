@@ -139,9 +139,9 @@ type ModelCallCompleted struct {
 	LatencyMS float64 `json:"latency_ms"`
 	// TTFTMS is the time to the first token, for streams.
 	TTFTMS float64 `json:"ttft_ms,omitempty"`
-	// OverheadMS is the gateway's own share of the latency (of the TTFT,
-	// for streams): the rest was spent waiting on providers or backing
-	// off between attempts.
+	// OverheadMS is the gateway's own share of the latency (of the time
+	// to the first byte, for streams): the rest was spent waiting on
+	// providers or backing off between attempts.
 	OverheadMS float64 `json:"overhead_ms,omitempty"`
 	Attempts   int     `json:"attempts"`
 	// Cancelled: the client went away before the end; the call is billed

@@ -42,7 +42,8 @@ type call struct {
 	attempts int
 	// waited is the time spent waiting on providers (until a complete
 	// answer, or a stream's first event) and in backoff: the rest of a
-	// call's time until its answer starts is the gateway's overhead.
+	// call's time until its answer (or a stream's first byte) goes out is
+	// the gateway's overhead.
 	waited   time.Duration
 	overhead time.Duration
 

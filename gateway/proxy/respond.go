@@ -87,6 +87,7 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 		writeErr  error
 		streamErr *llm.Error
 		forwarded bool // the upstream's own error event reached the client
+		flushed   bool // the first bytes went out
 		evs       = up.evs
 		raws      = up.first
 	)
@@ -95,7 +96,6 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 			acc.add(ev)
 			if ev.Type == llm.EventDelta && ttft == 0 {
 				ttft = g.now().Sub(c.start)
-				c.overhead = ttft - c.waited
 			}
 			if ev.Type == llm.EventError && streamErr == nil {
 				streamErr = ev.Err
@@ -119,6 +119,12 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 		}
 		if writeErr == nil {
 			writeErr = w.Flush()
+		}
+		if !flushed {
+			// The gateway's share of the time to first byte: the rest
+			// was the provider's.
+			flushed = true
+			c.overhead = g.now().Sub(c.start) - c.waited
 		}
 	}
 	// The events read before the answer started: several raw events may
@@ -343,7 +349,7 @@ type Outcome struct {
 	Latency  time.Duration
 	TTFT     time.Duration
 	// Overhead is the gateway's own share of the time until the answer
-	// started: the latency (or TTFT) less the time spent waiting on
+	// (or a stream's first byte) went out, less the time spent waiting on
 	// providers and in backoff.
 	Overhead  time.Duration
 	Usage     event.CallUsage

@@ -234,11 +234,15 @@ func streamPhase(simURL, gwURL, key string) {
 	streamRate := min(*rate, 200)
 	fmt.Printf("3. Streaming, time to first token, %d req/s, upstream TTFT 20 ms then 400 tokens/s\n", streamRate)
 	sd := openLoop(simURL, key, "stream-20ms", true, streamRate, *duration)
+	before := overheadBuckets(gwURL)
 	sg := openLoop(gwURL, key, "stream-20ms", true, streamRate, *duration)
+	after := overheadBuckets(gwURL)
 	printLat("   direct TTFT    ", sd)
 	printLat("   gateway TTFT   ", sg)
 	fmt.Printf("   added TTFT: p50 %s, p99 %s; chunks per stream: direct %.1f, gateway %.1f (passed one by one)\n",
 		added(sg, sd, 0.5), added(sg, sd, 0.99), sd.chunksPerReq(), sg.chunksPerReq())
+	fmt.Printf("   the gateway's own share of TTFT: p50 %s, p90 %s, p99 %s\n",
+		bucketPct(before, after, 0.5), bucketPct(before, after, 0.9), bucketPct(before, after, 0.99))
 }
 
 func fetchProfile(addr string, d time.Duration) error {
