@@ -175,8 +175,16 @@ func run() error {
 			bp := &proc{cmd: cmd}
 			time.Sleep(300 * time.Millisecond)
 			openLoop("http://"+addr, key, "upstream-50ms", false, 200, time.Second)
-			direct := openLoop(simURL, key, "upstream-50ms", false, *rate, *duration)
-			via := openLoop("http://"+addr, key, "upstream-50ms", false, *rate, *duration)
+			var direct, via *result
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() { defer wg.Done(); direct = openLoop(simURL, key, "upstream-50ms", false, *rate, *duration) }()
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Second / time.Duration(2**rate))
+				via = openLoop("http://"+addr, key, "upstream-50ms", false, *rate, *duration)
+			}()
+			wg.Wait()
 			bp.stop()
 			fmt.Printf("   baseline: %s adds p50 %s, p90 %s, p99 %s\n\n", filepath.Base(*baseline), added(via, direct, 0.5), added(via, direct, 0.9), added(via, direct, 0.99))
 		}
@@ -191,14 +199,24 @@ func run() error {
 }
 
 func latencyPhase(gw *proc, simURL, gwURL, key string) {
-	direct := openLoop(simURL, key, "upstream-50ms", false, *rate, *duration)
+	// Both loads run at once, interleaved, so whatever else the machine
+	// does at the time hits both alike.
 	var peakRSS atomic.Int64
 	stopRSS := sampleRSS(gw.cmd.Process.Pid, &peakRSS)
 	before := overheadBuckets(gwURL)
-	through := openLoop(gwURL, key, "upstream-50ms", false, *rate, *duration)
+	var direct, through *result
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); direct = openLoop(simURL, key, "upstream-50ms", false, *rate, *duration) }()
+	go func() {
+		defer wg.Done()
+		time.Sleep(time.Second / time.Duration(2**rate))
+		through = openLoop(gwURL, key, "upstream-50ms", false, *rate, *duration)
+	}()
+	wg.Wait()
 	after := overheadBuckets(gwURL)
 	stopRSS()
-	fmt.Printf("1. Added latency, non-streaming, %d req/s, upstream 50 ms (events, pricing, budgets on)\n", *rate)
+	fmt.Printf("1. Added latency, non-streaming, %d req/s through the gateway and %d req/s direct, interleaved; upstream 50 ms\n   (events, pricing, budgets on)\n", *rate, *rate)
 	printLat("   direct to sim ", direct)
 	printLat("   through gateway", through)
 	fmt.Printf("   added: p50 %s, p90 %s, p99 %s\n", added(through, direct, 0.50), added(through, direct, 0.90), added(through, direct, 0.99))
@@ -233,9 +251,17 @@ func throughputPhase(gw, sim *proc, simURL, gwURL, key, pprofAddr string) {
 func streamPhase(simURL, gwURL, key string) {
 	streamRate := min(*rate, 200)
 	fmt.Printf("3. Streaming, time to first token, %d req/s, upstream TTFT 20 ms then 400 tokens/s\n", streamRate)
-	sd := openLoop(simURL, key, "stream-20ms", true, streamRate, *duration)
 	before := overheadBuckets(gwURL)
-	sg := openLoop(gwURL, key, "stream-20ms", true, streamRate, *duration)
+	var sd, sg *result
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); sd = openLoop(simURL, key, "stream-20ms", true, streamRate, *duration) }()
+	go func() {
+		defer wg.Done()
+		time.Sleep(time.Second / time.Duration(2*streamRate))
+		sg = openLoop(gwURL, key, "stream-20ms", true, streamRate, *duration)
+	}()
+	wg.Wait()
 	after := overheadBuckets(gwURL)
 	printLat("   direct TTFT    ", sd)
 	printLat("   gateway TTFT   ", sg)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -94,14 +93,6 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		return err
 	}
 	a.startPprof(log)
-	if a.io.getenv("GOGC") == "" {
-		// The gateway's live heap is small (tens of MB) and its garbage
-		// rate high; the default GOGC=100 collects so often that GC
-		// dominates its tail latency. 400 trades some memory for it
-		// (measured in docs/performance.md); GOGC in the environment
-		// overrides.
-		debug.SetGCPercent(400)
-	}
 	store, err := embedded.Open(embedded.Config{Dir: o.data}, log.With("component", "eventstore"))
 	if err != nil {
 		return err
