@@ -249,6 +249,22 @@ func TestTimeoutThenRetry(t *testing.T) {
 	if att.Outcome != "connection" {
 		t.Fatalf("reset attempt %+v", att)
 	}
+	// A malformed answer is a failed attempt, never garbage for the client.
+	for _, path := range []string{"/v1/chat/completions", "/v1/messages"} {
+		text := "hi [[sim fault=malformed times=1 id=mal" + strings.ReplaceAll(path, "/", "-") + "]]"
+		body := gatewaytest.ChatBody("sim-small", text, false)
+		if path == "/v1/messages" {
+			body = gatewaytest.MessagesBody("sim-small", text, false)
+		}
+		c = s.Post(path, s.Key, body)
+		if c.Status != 200 {
+			t.Fatalf("%s after a malformed answer: status %d: %s", path, c.Status, c.Body)
+		}
+		att = gatewaytest.Find[event.ModelCallAttempt](t, s.Events(c.ID()), "model.call.attempt")
+		if att.Outcome != "server" || !strings.Contains(att.Error, "malformed answer") || att.Next != "retry" {
+			t.Fatalf("%s malformed attempt %+v", path, att)
+		}
+	}
 }
 
 func TestStreamCutAfterFirstByteEndsWithAnErrorEvent(t *testing.T) {

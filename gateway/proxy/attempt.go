@@ -46,7 +46,8 @@ type upstream struct {
 	first [][]byte // raw events already read, to forward first
 	evs   []llm.StreamEvent
 	// complete answers
-	body []byte
+	body   []byte
+	answer *llm.Response // decoded, or only summarised when forwarded as is
 }
 
 // run tries targets until one answers or the call gives up.
@@ -267,6 +268,21 @@ func (c *call) attempt(ctx context.Context, t route.Target) (*upstream, *llm.Err
 			return nil, &llm.Error{Kind: llm.ErrServer, Status: 502, Message: fmt.Sprintf("provider answer larger than %d bytes", g.cfg.MaxResponseBytes)}
 		}
 		up.body = b
+		// Read the answer now, so a malformed one is a failed attempt
+		// (another target may do better), not garbage for the client.
+		if sum, ok := out.(wire.ResponseSummarizer); ok && pass {
+			up.answer, err = sum.SummarizeResponse(b)
+		} else {
+			up.answer, err = out.DecodeResponse(b)
+		}
+		if err != nil {
+			e := asLLMError(err, llm.ErrServer)
+			if e.Status == 0 || e.Kind == llm.ErrServer {
+				e.Kind, e.Status = llm.ErrServer, http.StatusBadGateway
+				e.Message = "malformed answer from provider: " + redact(e.Message)
+			}
+			return nil, e
+		}
 		return up, nil
 	}
 	// Streams: read until the first canonical event, so a stream that

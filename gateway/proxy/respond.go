@@ -34,40 +34,18 @@ func (c *call) respond(ctx context.Context, up *upstream) *Response {
 func (c *call) respondWhole(up *upstream, h map[string]string) *Response {
 	g := c.g
 	h["Content-Type"] = "application/json"
-	var (
-		resp *llm.Response
-		err  error
-	)
-	if sum, ok := up.out.(wire.ResponseSummarizer); ok && up.passthrough {
-		// Forwarded as is: only the accounting is needed.
-		resp, err = sum.SummarizeResponse(up.body)
-	} else {
-		resp, err = up.out.DecodeResponse(up.body)
-	}
-	if err != nil && !up.passthrough {
-		e := &llm.Error{Kind: llm.ErrServer, Status: 502, Provider: up.target.Provider, Message: "malformed answer from provider: " + redact(err.Error())}
-		return c.fail(c.clientError(e), nil)
-	}
+	resp := up.answer
 	body := up.body
 	if !up.passthrough {
+		var err error
 		if body, err = c.answerIn.EncodeResponse(resp); err != nil {
 			return c.fail(&llm.Error{Kind: llm.ErrInternal, Status: 500, Message: "encode answer: " + err.Error()}, nil)
 		}
 	}
 	latency := g.now().Sub(c.start)
 	g.health.Success(up.target, g.now().Sub(up.started))
-	var usage llm.Usage
-	estimated := false
-	var model, id, finish string
-	if resp != nil {
-		usage, model, id, finish = resp.Usage, resp.Model, resp.ID, string(resp.StopReason)
-	} else {
-		// A passthrough answer we could not read: the client gets it as
-		// the provider sent it; we bill our estimate.
-		usage = llm.Usage{InputTokens: c.estimateInput(), OutputTokens: len(up.body) / 4}
-		estimated = true
-	}
-	cu := c.price(up, usage, estimated)
+	cu := c.price(up, resp.Usage, false)
+	model, id, finish := resp.Model, resp.ID, string(resp.StopReason)
 	c.overhead = g.now().Sub(c.start) - c.waited
 	c.complete(up, cu, model, id, finish, latency, 0, false)
 	return &Response{Status: 200, Header: h, Body: body}

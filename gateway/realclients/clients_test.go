@@ -1,0 +1,148 @@
+package realclients_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/gateway"
+	"github.com/switchyard/switchyard/gateway/gatewaytest"
+	"github.com/switchyard/switchyard/gateway/route"
+)
+
+// clientsDir finds the pinned install, by the rule of
+// scripts/install-clients.sh.
+func clientsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SWITCHYARD_CLIENTS_DIR")
+	if dir == "" {
+		lock, err := os.ReadFile("testdata/clients/package-lock.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(lock)
+		cache := os.Getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			home, _ := os.UserHomeDir()
+			cache = filepath.Join(home, ".cache")
+		}
+		dir = filepath.Join(cache, "switchyard", "clients", hex.EncodeToString(sum[:])[:12])
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".installed")); err != nil {
+		msg := "the real clients are not installed in " + dir + ": run `go tool task deps:clients`"
+		if os.Getenv("SWITCHYARD_REQUIRE_CLIENTS") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return dir
+}
+
+// newStack is a gateway whose routes send the model names the CLIs use by
+// default to the simulator.
+func newStack(t *testing.T) *gatewaytest.Stack {
+	return gatewaytest.New(t, gatewaytest.Config{Gateway: gateway.Config{
+		Providers: nil,
+		Routes: []route.Rule{
+			{Model: "claude-*", Targets: []route.Target{{Provider: "sim", Model: "sim-large"}}},
+			{Model: "gpt-*", Targets: []route.Target{{Provider: "sim", Model: "sim-large"}}},
+			{Model: "solo", Targets: []route.Target{{Provider: "sim", Model: "sim-small"}}},
+		},
+	}})
+}
+
+// run runs a command with env added, bounded by timeout, killing its whole
+// process group at the end. It returns stdout; stderr is logged on failure.
+func run(t *testing.T, timeout time.Duration, dir string, env []string, name string, args ...string) ([]byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = nil
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // leftovers
+	}
+	if err != nil {
+		t.Logf("%s %s: %v\nstderr:\n%s\nstdout:\n%s", name, strings.Join(args, " "), err, tail(stderr.String(), 4000), tail(stdout.String(), 4000))
+	}
+	return stdout.Bytes(), err
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// node runs a case of an SDK script and decodes its JSON answer.
+func node(t *testing.T, script, name string, env ...string) map[string]any {
+	t.Helper()
+	env = append(env, "CLIENTS_DIR="+clientsDir(t))
+	out, err := run(t, time.Minute, ".", env, "node", "testdata/"+script, name)
+	var res map[string]any
+	if jerr := json.Unmarshal(bytes.TrimSpace(out), &res); jerr != nil {
+		t.Fatalf("%s %s: %v, output %q", script, name, err, out)
+	}
+	if c, ok := res["crash"]; ok {
+		t.Fatalf("%s %s crashed: %v", script, name, c)
+	}
+	return res
+}
+
+// checkCompleted asserts the call's completion event: attributed to the
+// key and client, with tokens and a price.
+func checkCompleted(t *testing.T, s *gatewaytest.Stack, callID, client string) event.ModelCallCompleted {
+	t.Helper()
+	if callID == "" {
+		t.Fatal("the answer has no x-switchyard-call-id header")
+	}
+	done := gatewaytest.Find[event.ModelCallCompleted](t, s.Events(callID), "model.call.completed")
+	if done.KeyID != s.KeyID || done.Client != client || done.InputTokens == 0 || done.OutputTokens == 0 || done.CostUSD <= 0 || done.Unpriced {
+		t.Fatalf("completed event %+v: want key %s, client %s, tokens and a price", done, s.KeyID, client)
+	}
+	return done
+}
+
+// completedBy returns every completed call of the stack's key made by
+// client, after flushing the recorder.
+func completedBy(t *testing.T, s *gatewaytest.Stack, client string) []event.ModelCallCompleted {
+	t.Helper()
+	if err := s.GW.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var out []event.ModelCallCompleted
+	for e, err := range s.Store.ReadAll(t.Context(), readAll) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Type != "model.call.completed" {
+			continue
+		}
+		var d event.ModelCallCompleted
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Client == client {
+			out = append(out, d)
+		}
+	}
+	return out
+}
