@@ -401,11 +401,11 @@ func TestServeDemo(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	addr, out, stop := serveInProcess(t, dir, "--demo")
-	if s := out.String(); !strings.Contains(s, "It holds 11 demo events") || !strings.Contains(s, "switchyard events read session-demo-1 --addr "+addr) {
+	if s := out.String(); !strings.Contains(s, "It holds 7 demo events") || !strings.Contains(s, "switchyard events read session-demo-1 --addr "+addr) {
 		t.Fatalf("demo hints: %s", s)
 	}
 	r := cli(t, context.Background(), "", "events", "streams", "--addr", addr).ok(t)
-	if !strings.Contains(r.out, `"stream":"session-demo-1","events":8`) || !strings.Contains(r.out, `"stream":"session-demo-2","events":3`) {
+	if !strings.Contains(r.out, `"stream":"session-demo-1","events":5`) || !strings.Contains(r.out, `"stream":"session-demo-2","events":2`) {
 		t.Fatalf("demo streams: %s", r.out)
 	}
 	stop()
@@ -417,8 +417,8 @@ func TestServeDemo(t *testing.T) {
 	// Nor make a second demo key; each start makes one demo call (three
 	// events: started, routing decided, completed).
 	r = cli(t, context.Background(), "", "events", "read", "--all", "--addr", addr, "-q").ok(t)
-	if n := len(r.lines(t)); n != 11+1+3+3 {
-		t.Fatalf("%d events after a restart, want 11 seeded + 1 key + 2×3 for the demo calls", n)
+	if n := len(r.lines(t)); n != 7+1+3+3 {
+		t.Fatalf("%d events after a restart, want 7 seeded + 1 key + 2×3 for the demo calls", n)
 	}
 	if !strings.Contains(out.String(), "A call through the gateway") || !strings.Contains(out.String(), "fast → sim/sim-small") {
 		t.Fatalf("the demo does not show its call: %s", out.String())

@@ -38,16 +38,12 @@ func seedDemo(ctx context.Context, s interface {
 		{"session-demo-1", event.Metadata{Actor: "user:alice", Agent: "reviewer", Session: "demo-1", Team: "platform", User: "alice"}, []ev{
 			{"session.started", event.SessionStarted{Agent: "reviewer", Harness: "claudecode", Prompt: "Review the open pull request"}},
 			{"message.added", event.MessageAdded{Role: "user", Text: "Review the open pull request"}},
-			{"routing.decided", event.RoutingDecided{CallID: "call-1", Router: "gateway.routers.task-type", RequestModel: "sim-large", Targets: []event.RouteTarget{{Provider: "sim", Model: "sim-large"}, {Provider: "sim", Model: "sim-small"}}, Reason: "task type review"}},
-			{"model.call.started", event.ModelCallStarted{CallID: "call-1", API: "anthropic.messages", Operation: "chat", RequestModel: "sim-large"}},
-			{"model.call.completed", event.ModelCallCompleted{CallID: "call-1", API: "anthropic.messages", Provider: "sim", RequestModel: "sim-large", ResponseModel: "sim-large", CallUsage: event.CallUsage{InputTokens: 1830, OutputTokens: 412, CostUSD: 0.0117}, LatencyMS: 842, Attempts: 1}},
 			{"tool.called", event.ToolCalled{Tool: "git.diff", Allowed: true}},
 			{"message.added", event.MessageAdded{Role: "assistant", Text: "Two findings: a missing error check in store.go and an unbounded retry loop."}},
 			{"session.ended", event.SessionEnded{Outcome: "completed", Turns: 2}},
 		}},
 		{"session-demo-2", event.Metadata{Actor: "schedule:nightly", Agent: "triager", Session: "demo-2", Team: "platform"}, []ev{
 			{"session.started", event.SessionStarted{Agent: "triager", Harness: "codex", Prompt: "Triage new issues"}},
-			{"model.call.failed", event.ModelCallFailed{CallID: "call-2", RequestModel: "sim-small", ErrorKind: "overloaded", Message: "provider returned 529 after 3 retries", Status: 503, Attempts: 3}},
 			{"session.ended", event.SessionEnded{Outcome: "failed", Error: "no model answered"}},
 		}},
 	}
