@@ -410,6 +410,9 @@ func TestBudgetCapIsNeverExceeded(t *testing.T) {
 	if spent > capUSD {
 		t.Fatalf("spent $%f over the $%f cap", spent, capUSD)
 	}
+	if denied.Header.Get("x-should-retry") != "false" {
+		t.Fatal("a budget refusal must tell SDKs not to retry (x-should-retry: false)")
+	}
 	if typ := gatewaytest.JSONField(t, denied.Body, "error", "type"); typ != "rate_limit_error" {
 		t.Fatalf("budget refusal is not a 429 rate_limit_error in Anthropic's shape: %s", denied.Body)
 	}

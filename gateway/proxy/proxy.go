@@ -259,6 +259,12 @@ func (g *Gateway) errorResponse(in wire.Inbound, callID string, e *llm.Error) *R
 	if e.RetryAfter > 0 {
 		h["Retry-After"] = fmt.Sprint(int((e.RetryAfter + time.Second - 1) / time.Second))
 	}
+	if e.Kind == llm.ErrBudget {
+		// A spent budget does not come back by retrying. The OpenAI and
+		// Anthropic SDKs (and Claude Code) retry every 429 unless told
+		// otherwise, with this header.
+		h["x-should-retry"] = "false"
+	}
 	status := e.Status
 	if status == 0 {
 		status = llm.StatusOf(e.Kind)
