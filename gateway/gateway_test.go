@@ -602,3 +602,40 @@ func TestShutdownDrainsCallsInFlight(t *testing.T) {
 		t.Fatalf("completed %+v", done)
 	}
 }
+
+func TestUntranslatableRequestFallsBackOrIsRefused(t *testing.T) {
+	// Codex sends OpenAI's hosted web_search tool: no Messages provider can
+	// run it. With only such a target the client gets a 400 naming the
+	// tool; with a Responses-speaking fallback the call goes there.
+	s := gatewaytest.New(t, gatewaytest.Config{
+		Sims: map[string]sim.Config{"msgs": {}, "resp": {}},
+		Gateway: gateway.Config{
+			Providers: []provider.Config{
+				gatewaytest.ProviderSim("msgs", llm.APIAnthropicMessages),
+				gatewaytest.ProviderSim("resp", llm.APIOpenAIResponses),
+			},
+			Routes: []route.Rule{
+				{Model: "claude-only", Targets: []route.Target{{Provider: "msgs", Model: "sim-small"}}},
+				{Model: "claude-then-openai", Targets: []route.Target{{Provider: "msgs", Model: "sim-small"}, {Provider: "resp", Model: "sim-small"}}},
+			},
+		},
+	})
+	body := func(model string) string {
+		return `{"model":"` + model + `","store":false,"input":"hi","tools":[{"type":"web_search"},{"type":"function","name":"f","parameters":{"type":"object"}}]}`
+	}
+	c := s.Post("/v1/responses", s.Key, body("claude-only"))
+	if c.Status != 400 || !strings.Contains(string(c.Body), "web_search") {
+		t.Fatalf("status %d: %s", c.Status, c.Body)
+	}
+	if typ := gatewaytest.JSONField(t, c.Body, "error", "type"); typ != "invalid_request_error" {
+		t.Fatalf("error type %v", typ)
+	}
+	c = s.Post("/v1/responses", s.Key, body("claude-then-openai"))
+	if c.Status != 200 || c.Header.Get("x-switchyard-provider") != "resp" {
+		t.Fatalf("status %d via %q: %s", c.Status, c.Header.Get("x-switchyard-provider"), c.Body)
+	}
+	att := gatewaytest.Find[event.ModelCallAttempt](t, s.Events(c.ID()), "model.call.attempt")
+	if att.Outcome != "untranslatable" || att.Next != "fallback" {
+		t.Fatalf("attempt %+v", att)
+	}
+}

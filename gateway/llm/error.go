@@ -26,6 +26,10 @@ const (
 	ErrConnection     ErrorKind = "connection"        // 502: could not reach or lost the upstream
 	ErrStreamCut      ErrorKind = "stream_cut"        // upstream stream ended without a stop
 	ErrInternal       ErrorKind = "internal"          // 500: a gateway bug
+	// ErrUntranslatable: the request is valid but cannot be expressed in
+	// a target's format (Anthropic server tools for OpenAI, say); another
+	// target may take it. A client that ends with it sees a 400.
+	ErrUntranslatable ErrorKind = "untranslatable"
 )
 
 // Error is a failed model call, from a provider or from the gateway itself.
@@ -66,7 +70,7 @@ func Errorf(kind ErrorKind, format string, args ...any) *Error {
 // StatusOf is the HTTP status the gateway answers for kind.
 func StatusOf(kind ErrorKind) int {
 	switch kind {
-	case ErrInvalidRequest:
+	case ErrInvalidRequest, ErrUntranslatable:
 		return http.StatusBadRequest
 	case ErrAuthentication:
 		return http.StatusUnauthorized

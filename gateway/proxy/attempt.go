@@ -134,7 +134,7 @@ func fallbackable(e *llm.Error) bool {
 		return true
 	}
 	switch e.Kind {
-	case llm.ErrAuthentication, llm.ErrPermission, llm.ErrNotFound:
+	case llm.ErrAuthentication, llm.ErrPermission, llm.ErrNotFound, llm.ErrUntranslatable:
 		// The provider refused the gateway's credentials or does not know
 		// the model: a configuration problem of this target, not of the
 		// client's request.
@@ -149,6 +149,9 @@ func (c *call) clientError(e *llm.Error) *llm.Error {
 	out := *e
 	out.Message = redact(out.Message)
 	switch e.Kind {
+	case llm.ErrUntranslatable:
+		// No target could take the request as the client sent it.
+		out.Kind, out.Status = llm.ErrInvalidRequest, http.StatusBadRequest
 	case llm.ErrAuthentication, llm.ErrPermission:
 		out.Kind, out.Status = llm.ErrServer, http.StatusBadGateway
 		out.Message = fmt.Sprintf("provider %s refused the gateway's credentials (%d): check its api_key in the gateway config", e.Provider, e.Status)
@@ -214,7 +217,7 @@ func (c *call) attempt(ctx context.Context, t route.Target) (*upstream, *llm.Err
 		// Translation is this target's limit, not the request's fault:
 		// another target may take the request as it is.
 		e.Provider = t.Provider
-		e.Kind = llm.ErrNotFound
+		e.Kind = llm.ErrUntranslatable
 		return nil, e
 	}
 	out, _ := wire.OutboundFor(api)
