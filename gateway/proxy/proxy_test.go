@@ -124,7 +124,7 @@ func TestAskChatUsage(t *testing.T) {
 			t.Errorf("%s → %s drop=%v (%v)", tc.in, out, drop, err)
 		}
 	}
-	if !isUsageOnlyChunk([]byte(`data: {"id":"x","choices":[],"usage":{"prompt_tokens":1}}` + "\n\n")) ||
+	if !isUsageOnlyChunk([]byte(`data: {"id":"x","choices":[],"usage":{"prompt_tokens":1}}`+"\n\n")) ||
 		isUsageOnlyChunk([]byte(`data: {"id":"x","choices":[{"delta":{"content":"hi"}}],"usage":null}`+"\n\n")) {
 		t.Fatal("usage-only chunk detection")
 	}
