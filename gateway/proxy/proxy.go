@@ -259,10 +259,12 @@ func (g *Gateway) errorResponse(in wire.Inbound, callID string, e *llm.Error) *R
 	if e.RetryAfter > 0 {
 		h["Retry-After"] = fmt.Sprint(int((e.RetryAfter + time.Second - 1) / time.Second))
 	}
-	if e.Kind == llm.ErrBudget {
-		// A spent budget does not come back by retrying. The OpenAI and
-		// Anthropic SDKs (and Claude Code) retry every 429 unless told
-		// otherwise, with this header.
+	switch e.Kind {
+	case llm.ErrBudget, llm.ErrAuthentication, llm.ErrPermission:
+		// Neither a spent budget nor a bad key comes right by retrying.
+		// The OpenAI and Anthropic SDKs retry every 429, and Claude Code
+		// every 401 from a custom base URL, unless told otherwise with
+		// this header; without it a session hangs through ten backoffs.
 		h["x-should-retry"] = "false"
 	}
 	status := e.Status

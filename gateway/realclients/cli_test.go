@@ -62,8 +62,11 @@ func checkCLICalls(t *testing.T, s *gatewaytest.Stack, client, session string, a
 	calls := completedBy(t, s, client)
 	n := 0
 	for _, c := range calls {
+		if c.ClientSessionID == "" {
+			t.Fatalf("a %s call without its session id: %+v", client, c)
+		}
 		if c.ClientSessionID != session {
-			continue
+			continue // the other case's session
 		}
 		n++
 		if c.KeyID != s.KeyID || c.OutputTokens == 0 || c.CostUSD <= 0 || c.Unpriced {

@@ -69,7 +69,7 @@ func run(t *testing.T, timeout time.Duration, dir string, env []string, name str
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cleanEnv(t), env...)
 	cmd.Stdin = nil
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -83,6 +83,25 @@ func run(t *testing.T, timeout time.Duration, dir string, env []string, name str
 		t.Logf("%s %s: %v\nstderr:\n%s\nstdout:\n%s", name, strings.Join(args, " "), err, tail(stderr.String(), 4000), tail(stdout.String(), 4000))
 	}
 	return stdout.Bytes(), err
+}
+
+// cleanEnv is the environment without anything that would point a client
+// elsewhere or lend it the developer's own credentials and settings, and
+// with a HOME of its own.
+func cleanEnv(t *testing.T) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "HOME",
+			strings.HasPrefix(name, "ANTHROPIC_"), strings.HasPrefix(name, "OPENAI_"),
+			strings.HasPrefix(name, "CLAUDE_"), strings.HasPrefix(name, "CODEX_"),
+			strings.HasPrefix(name, "OPENCODE_"), strings.HasPrefix(name, "XDG_"):
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "HOME="+t.TempDir())
 }
 
 func tail(s string, n int) string {
