@@ -5,59 +5,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/switchyard/switchyard/gateway/llm"
 	"github.com/switchyard/switchyard/gateway/sse"
+	"github.com/switchyard/switchyard/gateway/wire/wiretest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// goldenCases runs fn on every testdata/dir/*ext that is not a golden file
-// and compares its output with <name>.golden<goldenExt>.
+// goldenCases: see wiretest.Cases.
 func goldenCases(t *testing.T, dir, ext, goldenExt string, fn func(t *testing.T, in []byte) []byte) {
 	t.Helper()
-	inputs, err := filepath.Glob(filepath.Join("testdata", dir, "*"+ext))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, in := range inputs {
-		if strings.Contains(filepath.Base(in), ".golden") {
-			continue
-		}
-		n++
-		name := strings.TrimSuffix(filepath.Base(in), ext)
-		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := fn(t, data)
-			path := filepath.Join("testdata", dir, name+".golden"+goldenExt)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s (run go test -update and review the diff)\ngot:\n%s", path, got)
-			}
-		})
-	}
-	if n == 0 {
-		t.Fatalf("no inputs in testdata/%s", dir)
-	}
+	wiretest.Cases(t, dir, ext, goldenExt, fn)
 }
 
 // canonicalJSON renders v as indented JSON without HTML escapes, the form
@@ -74,17 +35,8 @@ func canonicalJSON(t *testing.T, v any) []byte {
 	return buf.Bytes()
 }
 
-// indentWire indents the codec's compact output for a readable golden file;
-// member order and string escapes are kept as written.
-func indentWire(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, b, "", "  "); err != nil {
-		t.Fatalf("codec output is not valid JSON: %v\n%s", err, b)
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes()
-}
+// indentWire: see wiretest.IndentJSON.
+func indentWire(t *testing.T, b []byte) []byte { t.Helper(); return wiretest.IndentJSON(t, b) }
 
 func readEvents(t *testing.T, data []byte) []llm.StreamEvent {
 	t.Helper()

@@ -4,75 +4,26 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/gateway/llm"
 	"github.com/switchyard/switchyard/gateway/sse"
 	"github.com/switchyard/switchyard/gateway/wire"
+	"github.com/switchyard/switchyard/gateway/wire/wiretest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // testClock is the fixed clock of every golden file.
 var testClock = func() time.Time { return time.Unix(1763797200, 0) }
 
-// runGolden runs fn on each input file testdata/dir/*inExt and compares
-// the result with testdata/dir/<name>.golden<outExt>.
+// runGolden: see wiretest.Cases.
 func runGolden(t *testing.T, dir, inExt, outExt string, fn func(t *testing.T, in []byte) []byte) {
 	t.Helper()
-	inputs, err := filepath.Glob(filepath.Join("testdata", dir, "*"+inExt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, in := range inputs {
-		if strings.Contains(filepath.Base(in), ".golden") {
-			continue
-		}
-		n++
-		name := strings.TrimSuffix(filepath.Base(in), inExt)
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := fn(t, body)
-			golden := filepath.Join("testdata", dir, name+".golden"+outExt)
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s (go test -update rewrites it)\n got: %s\nwant: %s", golden, got, want)
-			}
-		})
-	}
-	if n == 0 {
-		t.Fatalf("no inputs in testdata/%s", dir)
-	}
+	wiretest.Cases(t, dir, inExt, outExt, fn)
 }
 
-func indentJSON(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("invalid JSON %s: %v", b, err)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
+func indentJSON(t *testing.T, b []byte) []byte { t.Helper(); return wiretest.IndentJSON(t, b) }
 
 func canonicalJSON(t *testing.T, v any) []byte {
 	t.Helper()
