@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,27 +12,13 @@ import (
 
 	"github.com/switchyard/switchyard/gateway/llm"
 	"github.com/switchyard/switchyard/gateway/sse"
+	"github.com/switchyard/switchyard/gateway/wire/wiretest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with the golden file at path, or rewrites it with
-// -update.
+// golden: see wiretest.Compare.
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file: %v (create it with go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (rerun with -update and review the diff):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	wiretest.Compare(t, path, got)
 }
 
 func indentJSON(t *testing.T, b []byte) []byte {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,31 +14,17 @@ import (
 
 	"github.com/switchyard/switchyard/gateway/llm"
 	"github.com/switchyard/switchyard/gateway/sse"
+	"github.com/switchyard/switchyard/gateway/wire/wiretest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixed is the codec with a fixed clock, for deterministic output.
 var fixed = Chat{Now: func() time.Time { return time.Unix(1750000000, 0) }}
 
-// golden compares got with the golden file next to input, or rewrites it
-// with -update.
+// golden compares got with the golden file next to input (see
+// wiretest.Compare).
 func golden(t *testing.T, input string, got []byte) {
 	t.Helper()
-	path := strings.TrimSuffix(input, filepath.Ext(input)) + ".golden"
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it after review)\n got:\n%s\nwant:\n%s", path, got, want)
-	}
+	wiretest.Compare(t, strings.TrimSuffix(input, filepath.Ext(input))+".golden", got)
 }
 
 // inputs lists the inputs of a golden test directory.
