@@ -123,3 +123,53 @@ func freePort(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+// TestSimConfigReplacesDefaultModels: a model in --config gets only what
+// the file says, not fields of the default model it happens to replace
+// (the fifth default, sim-reasoning, reports reasoning and cached tokens).
+func TestSimConfigReplacesDefaultModels(t *testing.T) {
+	t.Parallel()
+	cfg := writeFile(t, `{"models":[{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"},{"name":"plain"}]}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	up := make(chan string, 1)
+	go Run(ctx, []string{"sim", "--addr", "127.0.0.1:0", "--config", cfg, "--log-level", "error"},
+		IO{In: strings.NewReader(""), Out: &syncBuffer{}, Err: &syncBuffer{}, Getenv: func(string) string { return "" },
+			onListen: func(a net.Addr) { up <- a.String() }})
+	addr := <-up
+	res, err := http.Post("http://"+addr+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"plain","messages":[{"role":"user","content":"a prompt long enough to have cached tokens if any"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Usage struct {
+			Prompt struct {
+				Cached int `json:"cached_tokens"`
+			} `json:"prompt_tokens_details"`
+			Completion struct {
+				Reasoning int `json:"reasoning_tokens"`
+			} `json:"completion_tokens_details"`
+		} `json:"usage"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Usage.Prompt.Cached != 0 || out.Usage.Completion.Reasoning != 0 {
+		t.Fatalf("usage %+v: the configured model inherited the default sim-reasoning's settings", out.Usage)
+	}
+	r := cli(t, ctx, "", "sim", "--addr", "127.0.0.1:0", "--config", writeFile(t, `{"modles":[]}`))
+	if r.code == 0 || !strings.Contains(r.err, "unknown field") {
+		t.Fatalf("a misspelt field: %d %q", r.code, r.err)
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f.json")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -58,13 +59,19 @@ sim-stream, sim-reasoning.`,
 			if err != nil {
 				return err
 			}
-			cfg := sim.DefaultConfig()
+			// Decode into a zero Config (sim.New fills the defaults):
+			// decoding over DefaultConfig would merge the file's models
+			// into the default ones element by element, keeping fields
+			// the file leaves out (a default model's latency, say).
+			var cfg sim.Config
 			if config != "" {
 				b, err := os.ReadFile(config)
 				if err != nil {
 					return fmt.Errorf("sim config: %w", err)
 				}
-				if err := json.Unmarshal(b, &cfg); err != nil {
+				dec := json.NewDecoder(bytes.NewReader(b))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&cfg); err != nil {
 					return fmt.Errorf("sim config %s: %w", config, err)
 				}
 			}
