@@ -639,3 +639,29 @@ func TestUntranslatableRequestFallsBackOrIsRefused(t *testing.T) {
 		t.Fatalf("attempt %+v", att)
 	}
 }
+
+func TestClaudeCodeRequestToOpenAIUsesMaxCompletionTokens(t *testing.T) {
+	// An Anthropic request (max_tokens required there) translated for
+	// OpenAI must say max_completion_tokens: gpt-5 refuses max_tokens.
+	s := gatewaytest.New(t, gatewaytest.Config{
+		Sims: map[string]sim.Config{"oai": {}},
+		Gateway: gateway.Config{
+			Providers: []provider.Config{{Name: "oai", Kind: "openai", BaseURL: "sim:oai/v1", APIKey: "sk-test", APIs: []llm.API{llm.APIOpenAIChat}}},
+			Routes:    []route.Rule{{Model: "claude-sonnet-4-5", Targets: []route.Target{{Provider: "oai", Model: "gpt-5"}}}},
+		},
+	})
+	s.GW.Flush(t.Context())
+	c := s.Post("/v1/messages", s.Key, gatewaytest.MessagesBody("claude-sonnet-4-5", "hi", false))
+	if c.Status != 200 {
+		t.Fatalf("status %d: %s", c.Status, c.Body)
+	}
+	res, err := http.Get(s.Sims["oai"].URL + "/sim/requests?limit=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(b), `max_completion_tokens`) || strings.Contains(string(b), `\"max_tokens\"`) {
+		t.Fatalf("the upstream request: %s", b)
+	}
+}

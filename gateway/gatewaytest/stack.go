@@ -55,7 +55,7 @@ type Config struct {
 	// kind sim with that name (and its default models).
 	Sims map[string]sim.Config
 	// Gateway is completed with the sims' base URLs: providers whose
-	// BaseURL is "sim:NAME" point at that simulator. Without providers,
+	// BaseURL is "sim:NAME" (or "sim:NAME/v1") point at that simulator. Without providers,
 	// one sim provider named "sim" is configured.
 	Gateway   gateway.Config
 	BodyLimit int
@@ -86,8 +86,13 @@ func New(t *testing.T, sc Config) *Stack {
 		cfg.Providers = append(cfg.Providers, ProviderSim("sim"))
 	}
 	for i, p := range cfg.Providers {
-		if name, ok := strings.CutPrefix(p.BaseURL, "sim:"); ok {
+		if ref, ok := strings.CutPrefix(p.BaseURL, "sim:"); ok {
+			// "sim:NAME" or "sim:NAME/path" (an OpenAI kind wants /v1).
+			name, path, _ := strings.Cut(ref, "/")
 			cfg.Providers[i].BaseURL = s.Sims[name].URL
+			if path != "" {
+				cfg.Providers[i].BaseURL += "/" + path
+			}
 		}
 	}
 	if cfg.Proxy.BackoffBase == 0 {

@@ -26,6 +26,7 @@ type HTTP struct {
 	action func(stream bool) (string, string)
 	// forward lists client headers passed through on passthrough calls.
 	forward []string
+	adjust  func(api llm.API, body []byte) ([]byte, error)
 }
 
 // HTTPConfig configures an HTTP provider.
@@ -45,6 +46,9 @@ type HTTPConfig struct {
 	// Action, if set, gives the {action} path segment and extra query for
 	// a streaming or non-streaming call (Gemini).
 	Action func(stream bool) (action, query string)
+	// Adjust, if set, changes bodies the gateway translated (see
+	// BodyAdjuster).
+	Adjust func(api llm.API, body []byte) ([]byte, error)
 }
 
 // NewHTTP builds an HTTP provider. It resolves the credential now, so a
@@ -90,7 +94,7 @@ func NewHTTP(hc HTTPConfig) (*HTTP, error) {
 	}
 	return &HTTP{
 		name: cfg.Name, kind: cfg.Kind, base: u, apis: apis, headers: h,
-		paths: hc.Paths, action: hc.Action, forward: hc.Forward,
+		paths: hc.Paths, action: hc.Action, forward: hc.Forward, adjust: hc.Adjust,
 	}, nil
 }
 
@@ -140,6 +144,14 @@ func (p *HTTP) NewRequest(ctx context.Context, r *Request) (*http.Request, error
 		}
 	}
 	return req, nil
+}
+
+// AdjustBody implements BodyAdjuster.
+func (p *HTTP) AdjustBody(api llm.API, body []byte) ([]byte, error) {
+	if p.adjust == nil {
+		return body, nil
+	}
+	return p.adjust(api, body)
 }
 
 // Bearer sets "Authorization: Bearer key".

@@ -40,6 +40,15 @@ type Provider interface {
 	NewRequest(ctx context.Context, r *Request) (*http.Request, error)
 }
 
+// BodyAdjuster is implemented by providers whose API differs from the
+// common form of its wire format (OpenAI's reasoning models refuse
+// max_tokens in Chat Completions, wanting max_completion_tokens). The
+// gateway calls AdjustBody only for bodies it encoded itself when
+// translating, never for a client's own bytes.
+type BodyAdjuster interface {
+	AdjustBody(api llm.API, body []byte) ([]byte, error)
+}
+
 // Request is one upstream call, already encoded.
 type Request struct {
 	API    llm.API

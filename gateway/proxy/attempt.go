@@ -199,6 +199,11 @@ func (c *call) body(t route.Target, p provider.Provider) (llm.API, []byte, bool,
 			e.Message = fmt.Sprintf("cannot translate the request for %s (%s): %s", t, a, e.Message)
 			return "", nil, false, e
 		}
+		if adj, ok := p.(provider.BodyAdjuster); ok {
+			if b, err = adj.AdjustBody(a, b); err != nil {
+				return "", nil, false, &llm.Error{Kind: llm.ErrInternal, Status: 500, Message: fmt.Sprintf("adjust the request for %s: %v", t, err)}
+			}
+		}
 		return a, b, false, nil
 	}
 	return "", nil, false, &llm.Error{Kind: llm.ErrInternal, Status: 500, Message: fmt.Sprintf("no codec linked for provider %s's formats", p.Name())}

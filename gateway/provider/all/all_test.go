@@ -98,3 +98,27 @@ func TestSecretNeverPrinted(t *testing.T) {
 		t.Fatal("env reference hidden")
 	}
 }
+
+func TestOpenAIGetsMaxCompletionTokens(t *testing.T) {
+	t.Setenv("SY_TEST_PROVIDER_KEY", "k")
+	for _, tc := range []struct {
+		kind, base, in, want string
+	}{
+		{"openai", "", `{"model":"gpt-5","max_tokens":512,"messages":[]}`, `{"max_completion_tokens":512,"messages":[],"model":"gpt-5"}`},
+		{"openai", "", `{"model":"gpt-5","messages":[]}`, `{"model":"gpt-5","messages":[]}`},
+		{"openai-compatible", "http://127.0.0.1:1/v1", `{"model":"m","max_tokens":512}`, `{"model":"m","max_tokens":512}`},
+	} {
+		p, err := provider.New(provider.Config{Kind: tc.kind, BaseURL: tc.base, APIKey: "env:SY_TEST_PROVIDER_KEY"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		adj, ok := p.(provider.BodyAdjuster)
+		if !ok {
+			t.Fatalf("%s: not a BodyAdjuster", tc.kind)
+		}
+		got, err := adj.AdjustBody(llm.APIOpenAIChat, []byte(tc.in))
+		if err != nil || string(got) != tc.want {
+			t.Errorf("%s %s: %s %v, want %s", tc.kind, tc.in, got, err, tc.want)
+		}
+	}
+}
