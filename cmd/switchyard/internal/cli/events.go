@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway/httpapi"
+	"github.com/switchyard/switchyard/gateway/sse"
 )
 
 const (
@@ -405,11 +406,9 @@ func (a *app) tail(ctx context.Context, c *client, from string, limit int, emit 
 		p, _ := strconv.ParseUint(last, 10, 64)
 		return strconv.FormatUint(p+1, 10)
 	}
-	br := bufio.NewReaderSize(res.Body, 64<<10)
-	var id, name string
-	var data []byte
+	rd := sse.NewReader(res.Body)
 	for {
-		line, err := br.ReadBytes('\n')
+		ev, err := rd.Next()
 		if err != nil {
 			if ctx.Err() != nil { // Ctrl-C
 				return done()
@@ -421,48 +420,30 @@ func (a *app) tail(ctx context.Context, c *client, from string, limit int, emit 
 			done()
 			return fmt.Errorf("lost the feed from %s: %v: resume with `%s events tail --from %s`", c.addr, c.netError(ctx, err), a.io.Prog, resume())
 		}
-		line = bytes.TrimRight(line, "\r\n")
-		switch {
-		case len(line) == 0: // end of an event
-			if data == nil {
-				continue
+		if ev.Name == "error" {
+			var er httpapi.ErrorResponse
+			msg := string(ev.Data)
+			if json.Unmarshal(ev.Data, &er) == nil {
+				msg = er.Error.Message
 			}
-			if name == "error" {
-				var er httpapi.ErrorResponse
-				msg := string(data)
-				if json.Unmarshal(data, &er) == nil {
-					msg = er.Error.Message
-				}
-				done()
-				return fmt.Errorf("the feed failed: %s: resume with `%s events tail --from %s`", msg, a.io.Prog, resume())
-			}
-			printed, err := emit(data)
-			if err != nil {
-				return err
-			}
-			if printed {
-				n++
-			}
-			last = id
-			data, name = nil, ""
-			if limit > 0 && n >= limit {
-				return done()
-			}
-		case line[0] == ':': // comment, heartbeat
-		default:
-			field, value, _ := bytes.Cut(line, []byte(":"))
-			value = bytes.TrimPrefix(value, []byte(" "))
-			switch string(field) {
-			case "id":
-				id = string(value)
-			case "event":
-				name = string(value)
-			case "data":
-				if data != nil {
-					data = append(data, '\n')
-				}
-				data = append(data, value...)
-			}
+			done()
+			return fmt.Errorf("the feed failed: %s: resume with `%s events tail --from %s`", msg, a.io.Prog, resume())
+		}
+		if len(ev.Data) == 0 {
+			continue
+		}
+		printed, err := emit(ev.Data)
+		if err != nil {
+			return err
+		}
+		if printed {
+			n++
+		}
+		if ev.ID != "" {
+			last = ev.ID
+		}
+		if limit > 0 && n >= limit {
+			return done()
 		}
 	}
 }
