@@ -3,12 +3,9 @@ package realclients_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,33 +14,20 @@ import (
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/gatewaytest"
+	"github.com/switchyard/switchyard/gateway/realclients"
 	"github.com/switchyard/switchyard/gateway/route"
 )
 
-// clientsDir finds the pinned install, by the rule of
-// scripts/install-clients.sh.
+// clientsDir finds the pinned install (see realclients.Dir), skipping the
+// test without it unless the install is required.
 func clientsDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("SWITCHYARD_CLIENTS_DIR")
-	if dir == "" {
-		lock, err := os.ReadFile("testdata/clients/package-lock.json")
-		if err != nil {
+	dir, err := realclients.Dir()
+	if err != nil {
+		if realclients.Required() {
 			t.Fatal(err)
 		}
-		sum := sha256.Sum256(lock)
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache")
-		}
-		dir = filepath.Join(cache, "switchyard", "clients", hex.EncodeToString(sum[:])[:12])
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".installed")); err != nil {
-		msg := "the real clients are not installed in " + dir + ": run `go tool task deps:clients`"
-		if os.Getenv("SWITCHYARD_REQUIRE_CLIENTS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		t.Skip(err)
 	}
 	return dir
 }

@@ -16,14 +16,13 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/gateway/llm"
+	"github.com/switchyard/switchyard/gateway/realclients"
 )
 
 // These tests run real clients against a server that speaks through this
-// codec. They need the clients installed from npm and skip otherwise:
-//
-//	npm install --prefix DIR @openai/codex@0.169.0 openai
-//	SWITCHYARD_CODEX=DIR/node_modules/.bin/codex SWITCHYARD_OPENAI_NODE=DIR/node_modules \
-//	  go test -run 'Codex|NodeSDK' ./gateway/wire/responses/
+// codec: the pinned Codex and openai SDK that go tool task deps:clients
+// installs (see realclients.Dir). SWITCHYARD_CODEX and
+// SWITCHYARD_OPENAI_NODE point them at other installs.
 
 // answerServer answers POST /v1/responses through the codec: it decodes
 // each request (which must succeed), asks answer for the canonical
@@ -116,6 +115,21 @@ func runCodex(t *testing.T, bin, model string, srv http.Handler, prompt string, 
 	return stdout.String(), work
 }
 
+// pinnedClients is the install of the real-client tests (the same pinned
+// Codex and openai SDK); without it the test skips, or fails when the
+// install is required (go tool task test).
+func pinnedClients(t *testing.T) string {
+	t.Helper()
+	dir, err := realclients.Dir()
+	if err != nil {
+		if realclients.Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return dir
+}
+
 // TestCodexExec runs Codex turns through the codec: requests as Codex
 // 0.169 sends them must decode, and Codex must act on the answers. With
 // web search on (its default) Codex's requests are refused by design, so
@@ -123,7 +137,7 @@ func runCodex(t *testing.T, bin, model string, srv http.Handler, prompt string, 
 func TestCodexExec(t *testing.T) {
 	bin := os.Getenv("SWITCHYARD_CODEX")
 	if bin == "" {
-		t.Skip("set SWITCHYARD_CODEX to a codex 0.169 binary (npm install @openai/codex@0.169.0) to run Codex against the codec")
+		bin = filepath.Join(pinnedClients(t), "node_modules", ".bin", "codex")
 	}
 	t.Run("apply_patch", func(t *testing.T) {
 		// The model answers with a call of Codex's custom apply_patch
@@ -275,7 +289,7 @@ const client = new OpenAI({ baseURL: process.env.BASE_URL + "/v1", apiKey: "test
 func TestNodeSDK(t *testing.T) {
 	modules := os.Getenv("SWITCHYARD_OPENAI_NODE")
 	if modules == "" {
-		t.Skip("set SWITCHYARD_OPENAI_NODE to a node_modules directory holding the openai package to run the SDK against the codec")
+		modules = filepath.Join(pinnedClients(t), "node_modules")
 	}
 	srv := &answerServer{t: t, answer: func(_ int, req *llm.Request) []llm.StreamEvent {
 		if req.Messages[0].Parts[0].Text == "fail please" {
