@@ -58,25 +58,13 @@ func TestOpenAINodeSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name, key, model, prompt string
-		class                    string
-		status                   float64
-		inMessage                string
-	}{
+	sdkErrors(t, "openai.cjs", s.URL+"/v1", []sdkError{
 		{"bad key", "sy-wrong", "sim-small", "hi", "AuthenticationError", 401, "invalid API key"},
 		{"unknown model", s.Key, "no-such-model", "hi", "NotFoundError", 404, "not found"},
 		{"rate limited", s.Key, "solo", "hi [[sim fault=429 retry_after=60 id=oa429]]", "RateLimitError", 429, ""},
 		{"budget exhausted", broke, "sim-small", "hi", "RateLimitError", 429, "budget exceeded"},
 		{"malformed answer upstream", s.Key, "solo", "hi [[sim fault=malformed id=oamal]]", "InternalServerError", 502, "malformed answer from provider"},
-	} {
-		t.Run("error "+tc.name, func(t *testing.T) {
-			r := node(t, "openai.cjs", "error", "BASE_URL="+s.URL+"/v1", "API_KEY="+tc.key, "MODEL="+tc.model, "PROMPT="+tc.prompt)
-			if r["error"] != tc.class || r["status"] != tc.status || !strings.Contains(strings.ToLower(r["message"].(string)), strings.ToLower(tc.inMessage)) {
-				t.Fatalf("got %v, want %s %v with %q", r, tc.class, tc.status, tc.inMessage)
-			}
-		})
-	}
+	})
 	t.Run("error stream cut mid-answer", func(t *testing.T) {
 		r := node(t, "openai.cjs", "error_stream", "BASE_URL="+s.URL+"/v1", "API_KEY="+s.Key, "MODEL=solo", "PROMPT=hi [[sim fault=cut after=3 id=oacut]]")
 		if r["error"] == nil {
@@ -117,29 +105,39 @@ func TestAnthropicNodeSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name, key, model, prompt string
-		class                    string
-		status                   float64
-		inMessage                string
-	}{
+	sdkErrors(t, "anthropic.cjs", s.URL, []sdkError{
 		{"bad key", "sy-wrong", "sim-small", "hi", "AuthenticationError", 401, "invalid API key"},
 		{"unknown model", s.Key, "no-such-model", "hi", "NotFoundError", 404, "not found"},
 		{"rate limited", s.Key, "solo", "hi [[sim fault=429 retry_after=60 id=an429]]", "RateLimitError", 429, ""},
 		{"budget exhausted", broke, "sim-small", "hi", "RateLimitError", 429, "budget exceeded"},
 		{"overloaded", s.Key, "solo", "hi [[sim fault=529 id=an529]]", "OverloadedError", 529, "overloaded"},
-	} {
-		t.Run("error "+tc.name, func(t *testing.T) {
-			r := node(t, "anthropic.cjs", "error", "BASE_URL="+s.URL, "API_KEY="+tc.key, "MODEL="+tc.model, "PROMPT="+tc.prompt)
-			if r["error"] != tc.class || r["status"] != tc.status || !strings.Contains(strings.ToLower(r["message"].(string)), strings.ToLower(tc.inMessage)) {
-				t.Fatalf("got %v, want %s %v with %q", r, tc.class, tc.status, tc.inMessage)
-			}
-		})
-	}
+	})
 	t.Run("error stream cut mid-answer", func(t *testing.T) {
 		r := node(t, "anthropic.cjs", "error_stream", "BASE_URL="+s.URL, "API_KEY="+s.Key, "MODEL=solo", "PROMPT=hi [[sim fault=cut after=3 id=ancut]]")
 		if r["error"] == nil {
 			t.Fatalf("a cut stream read as a complete answer: %v", r)
 		}
 	})
+}
+
+// sdkError is a call an SDK must end with a given error class and status,
+// with inMessage in its message.
+type sdkError struct {
+	name, key, model, prompt string
+	class                    string
+	status                   float64
+	inMessage                string
+}
+
+// sdkErrors runs each case through the script's "error" case.
+func sdkErrors(t *testing.T, script, baseURL string, cases []sdkError) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run("error "+tc.name, func(t *testing.T) {
+			r := node(t, script, "error", "BASE_URL="+baseURL, "API_KEY="+tc.key, "MODEL="+tc.model, "PROMPT="+tc.prompt)
+			if r["error"] != tc.class || r["status"] != tc.status || !strings.Contains(strings.ToLower(r["message"].(string)), strings.ToLower(tc.inMessage)) {
+				t.Fatalf("got %v, want %s %v with %q", r, tc.class, tc.status, tc.inMessage)
+			}
+		})
+	}
 }
