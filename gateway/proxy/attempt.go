@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -325,17 +326,7 @@ func (c *call) header(name string) string {
 	if c.req.Headers == nil {
 		return ""
 	}
-	return c.req.Headers[lower(name)]
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, ch := range b {
-		if 'A' <= ch && ch <= 'Z' {
-			b[i] = ch + 32
-		}
-	}
-	return string(b)
+	return c.req.Headers[strings.ToLower(name)]
 }
 
 func (up *upstream) close() {

@@ -203,7 +203,6 @@ type streamAcc struct {
 	id, model string
 	stop      llm.StopReason
 	reported  llm.Usage
-	sawUsage  bool
 	outBytes  int
 }
 
@@ -217,7 +216,6 @@ func (a *streamAcc) add(ev llm.StreamEvent) {
 		a.stop = ev.StopReason
 	}
 	if ev.Usage != nil {
-		a.sawUsage = true
 		u := ev.Usage
 		a.reported.InputTokens = max(a.reported.InputTokens, u.InputTokens)
 		a.reported.OutputTokens = max(a.reported.OutputTokens, u.OutputTokens)
