@@ -99,7 +99,11 @@ func (pd *pageDecoder) clone(b []byte) []byte {
 		return append([]byte(nil), b...)
 	}
 	if len(pd.arena)+len(b) > cap(pd.arena) {
-		pd.arena = make([]byte, 0, 64<<10)
+		// Chunks double from 1 KB up to 64 KB: a live subscriber wakes
+		// for every commit to read a few events, and a 64 KB chunk each
+		// time was half of a busy gateway's garbage.
+		size := min(max(2*cap(pd.arena), 1<<10), 64<<10)
+		pd.arena = make([]byte, 0, max(size, len(b)))
 	}
 	start := len(pd.arena)
 	pd.arena = append(pd.arena, b...)
