@@ -39,6 +39,7 @@ var (
 	workers  = flag.Int("workers", 64, "concurrent clients for the throughput phase")
 	quick    = flag.Bool("quick", false, "short phases (2s), for a smoke run")
 	only     = flag.String("only", "", "run one phase: latency, throughput or stream")
+	linger   = flag.Duration("linger", 0, "the gateway's event writer linger (recorder.linger); 0 keeps the default")
 	profile  = flag.String("cpuprofile", "", "write the gateway's CPU profile during the throughput phase to this file")
 	baseline = flag.String("baseline-proxy", "", "also measure this reverse proxy (a binary run as BIN LISTEN_ADDR UPSTREAM_URL) in the latency phase, as the floor of what any proxy adds here")
 )
@@ -71,6 +72,14 @@ func (p *proc) stop() {
 	case <-time.After(15 * time.Second):
 		p.cmd.Process.Kill()
 	}
+}
+
+// recorderJSON tunes the gateway's event writer from --linger.
+func recorderJSON() string {
+	if *linger == 0 {
+		return ""
+	}
+	return fmt.Sprintf(`,"recorder":{"linger":%q}`, linger.String())
 }
 
 func freeAddr() string {
@@ -129,7 +138,7 @@ func run() error {
 	os.WriteFile(gwCfg, []byte(fmt.Sprintf(`{"gateway":{
 		"providers":[{"name":"sim","kind":"sim","base_url":"http://%s","models":["instant","upstream-50ms","stream-20ms"]}],
 		"budgets":[{"scope":"team:bench","spend_usd":1000000,"period":"month"}],
-		"prices_file":"prices.json"}}`, simAddr)), 0o644)
+		"prices_file":"prices.json"%s}}`, simAddr, recorderJSON())), 0o644)
 	// Price the bench models like sim-small, so pricing runs on every call.
 	os.WriteFile(filepath.Join(dir, "prices.json"), []byte(`{
 		"sim/instant":{"input_cost_per_token":5e-7,"output_cost_per_token":1.5e-6,"litellm_provider":"sim"},
