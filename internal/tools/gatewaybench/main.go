@@ -91,8 +91,10 @@ func freeAddr() string {
 	return ln.Addr().String()
 }
 
-func start(name string, args ...string) (*proc, error) {
-	cmd := exec.Command(*bin, args...)
+func start(name string, args ...string) (*proc, error) { return startBin(*bin, name, args...) }
+
+func startBin(binary, name string, args ...string) (*proc, error) {
+	cmd := exec.Command(binary, args...)
 	cmd.Stderr = io.Discard
 	cmd.Stdout = io.Discard
 	if err := cmd.Start(); err != nil {
@@ -173,6 +175,9 @@ func run() error {
 	openLoop(gwURL, key, "upstream-50ms", false, 200, time.Second)
 	openLoop(simURL, key, "upstream-50ms", false, 200, time.Second)
 
+	if *abBin != "" {
+		return abPhase(dir, gwCfg, simURL, gwURL, key)
+	}
 	if *only == "" || *only == "latency" {
 		latencyPhase(gw, simURL, gwURL, key)
 		if *baseline != "" {

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+var abBin = flag.String("ab", "", "compare the gateway with this other switchyard binary (B): both run, and the latency load alternates between them in 2 s windows, each beside the direct load, so the VM's drift hits both alike")
+
+// abPhase measures added latency for two gateway builds, A (--bin) and B
+// (--ab). Separate runs on this shared VM differ by more than most
+// changes do, so the two take turns within one run: window by window,
+// one of them takes the load while the direct load runs beside it, and
+// the windows of each are pooled.
+func abPhase(dir, gwCfg, simURL, gwURL, key string) error {
+	addr := freeAddr()
+	b, err := startBin(*abBin, "gateway B", "serve", "--addr", addr, "--data", filepath.Join(dir, "data-b"), "--config", gwCfg, "--log-level", "error")
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	if err := waitHTTP("http://" + addr + "/readyz"); err != nil {
+		return err
+	}
+	keyB, err := createKey(addr)
+	if err != nil {
+		return err
+	}
+	bURL := "http://" + addr
+	openLoop(bURL, keyB, "upstream-50ms", false, 200, time.Second)
+
+	const window = 2 * time.Second
+	type side struct {
+		name, url, key string
+		direct, via    result
+	}
+	sides := []*side{{name: "A " + filepath.Base(*bin), url: gwURL, key: key}, {name: "B " + filepath.Base(*abBin), url: bURL, key: keyB}}
+	windows := max(2, int(2**duration/window))
+	for w := range windows {
+		s := sides[w%2]
+		var d, v *result
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); d = openLoop(simURL, s.key, "upstream-50ms", false, *rate, window) }()
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Second / time.Duration(2**rate))
+			v = openLoop(s.url, s.key, "upstream-50ms", false, *rate, window)
+		}()
+		wg.Wait()
+		s.direct.merge(d)
+		s.via.merge(v)
+	}
+	fmt.Printf("A/B: added latency at %d req/s, 50 ms upstream, %d windows of %s alternating\n", *rate, windows, window)
+	for _, s := range sides {
+		fmt.Printf("   %-28s added p50 %s, p90 %s, p99 %s (n=%d, errors %d)\n", s.name,
+			added(&s.via, &s.direct, 0.5), added(&s.via, &s.direct, 0.9), added(&s.via, &s.direct, 0.99), len(s.via.lat), s.via.errors)
+	}
+	fmt.Println()
+	return nil
+}
+
+// merge adds o's samples to r, keeping lat sorted.
+func (r *result) merge(o *result) {
+	r.lat = append(r.lat, o.lat...)
+	slices.Sort(r.lat)
+	r.errors += o.errors
+	r.chunks += o.chunks
+}
