@@ -39,8 +39,9 @@ type Config struct {
 	RetryFor config.Duration `json:"retry_for,omitempty"`
 	// Linger is how long a batch waits for more events before it is
 	// written, so that a busy gateway makes few large commits rather than
-	// many small ones (each commit syncs the disk). Default 2ms; it adds
-	// at most that to how long an event stays only in memory.
+	// many small ones (each commit syncs the disk and wakes every
+	// subscriber). Default 25ms; it adds at most that to how long an event
+	// stays only in memory. Flush and Close cut it short.
 	Linger config.Duration `json:"linger,omitempty"`
 }
 
@@ -55,7 +56,7 @@ func (c *Config) setDefaults() {
 		c.RetryFor = config.Duration(30 * time.Second)
 	}
 	if c.Linger <= 0 {
-		c.Linger = config.Duration(2 * time.Millisecond)
+		c.Linger = config.Duration(25 * time.Millisecond)
 	}
 }
 
@@ -77,6 +78,8 @@ type Recorder struct {
 	cfg Config
 	log *slog.Logger
 	q   chan item
+	// kick ends a batch's linger at once: Flush wants it written now.
+	kick chan struct{}
 
 	recorded, written, dropped, stalls atomic.Uint64
 
@@ -93,7 +96,7 @@ func New(app eventstore.Appender, cfg Config, log *slog.Logger) *Recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Recorder{app: app, cfg: cfg, log: log, q: make(chan item, cfg.QueueSize), done: make(chan struct{})}
+	r := &Recorder{app: app, cfg: cfg, log: log, q: make(chan item, cfg.QueueSize), kick: make(chan struct{}, 1), done: make(chan struct{})}
 	r.cond = sync.NewCond(&r.mu)
 	return r
 }
@@ -150,6 +153,8 @@ func (r *Recorder) Run() {
 				}
 				batch = append(batch, it)
 			case <-linger.C:
+				break fill
+			case <-r.kick:
 				break fill
 			}
 		}
@@ -210,6 +215,10 @@ func (r *Recorder) appendWithRetry(stream string, evs []event.Proposed) {
 // dropped, or ctx ends.
 func (r *Recorder) Flush(ctx context.Context) error {
 	target := r.recorded.Load()
+	select {
+	case r.kick <- struct{}{}:
+	default: // a kick is pending already
+	}
 	stop := context.AfterFunc(ctx, func() {
 		r.mu.Lock()
 		r.cond.Broadcast()

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/core/config"
 
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/eventstore"
@@ -137,4 +140,28 @@ func BenchmarkRecord(b *testing.B) {
 	})
 	b.StopTimer()
 	_ = r.Close(context.Background())
+}
+
+func TestFlushCutsTheLingerShort(t *testing.T) {
+	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// A linger far longer than the flush may take: only the kick can end it.
+	r := recorder.New(st, recorder.Config{Linger: config.Duration(time.Hour)}, nil)
+	go r.Run()
+	defer r.Close(context.Background())
+	p, _ := event.New("budget.exceeded", event.BudgetExceeded{CallID: "c"}, event.Metadata{})
+	if err := r.Record("calls-a", p); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.Flush(ctx); err != nil {
+		t.Fatalf("flush waited out the linger: %v", err)
+	}
+	if s := r.Stats(); s.Written != 1 {
+		t.Fatalf("stats %+v, want one written", s)
+	}
 }
