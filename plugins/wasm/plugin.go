@@ -1,0 +1,277 @@
+package wasm
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/switchyard/switchyard/sdk/routing/abi"
+)
+
+// Plugin is a loaded routing plugin and its pool of instances.
+type Plugin struct {
+	Name   string
+	Digest string
+
+	host     *Host
+	compiled wazero.CompiledModule
+	pool     chan *instance
+	stderr   *logWriter
+	closed   atomic.Bool
+	wg       sync.WaitGroup // background replacements
+
+	mu          sync.Mutex
+	failures    int       // consecutive
+	quarantined time.Time // until
+	calls, errs atomic.Uint64
+}
+
+// Errors a call can end in. Each leaves the caller to use its default
+// route; callers record which.
+var (
+	ErrQuarantined = errors.New("plugin is quarantined after repeated failures")
+	ErrBusy        = errors.New("no plugin instance became free in time")
+	ErrTimeout     = errors.New("plugin overran its time budget")
+	ErrClosed      = errors.New("plugin is unloaded")
+)
+
+// exitTimeout is the exit code the watchdog closes an overrunning
+// instance with, so the call can tell a timeout from a trap.
+const exitTimeout = 0x7154
+
+// instance is one instantiated module with its buffers and the clock and
+// randomness the host gives it for the current call.
+type instance struct {
+	mod         api.Module
+	input, rout api.Function
+	mem         api.Memory
+	buf         []byte
+	inPtr       uint32 // the guest's input buffer, from sy_input
+	inCap       int    // and its size: reused while the facts fit
+	stack       [1]uint64
+	watchdog    *time.Timer
+
+	clock int64 // the call's wall time, Unix ns
+	mono  int64 // monotonic clock, advancing per read
+	rng   *rand.ChaCha8
+}
+
+func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
+	in := &instance{rng: rand.NewChaCha8([32]byte{})}
+	cfg := wazero.NewModuleConfig().
+		WithName(""). // anonymous: many instances of one module
+		WithStartFunctions("_initialize").
+		WithStderr(p.stderr).
+		WithWalltime(func() (int64, int32) { return in.clock / 1e9, int32(in.clock % 1e9) }, 1).
+		WithNanotime(func() int64 { in.mono += 1000; return in.mono }, 1).
+		WithNanosleep(func(int64) {}). // no sleeping: the watchdog ends a call that waits
+		WithRandSource(randReader{in})
+	mod, err := p.host.rt.InstantiateModule(ctx, p.compiled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	in.mod = mod
+	in.input, in.rout, in.mem = mod.ExportedFunction("sy_input"), mod.ExportedFunction("sy_route"), mod.Memory()
+	if in.mem == nil {
+		mod.Close(ctx)
+		return nil, errors.New("the module exports no memory")
+	}
+	v := mod.ExportedFunction("sy_abi_version")
+	res, err := v.Call(ctx)
+	if err != nil || len(res) != 1 || uint32(res[0]) != abi.Version {
+		mod.Close(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("sy_abi_version: %w", err)
+		}
+		return nil, fmt.Errorf("the module speaks ABI version %v; this gateway speaks %d: rebuild it against a matching sdk/routing", res, abi.Version)
+	}
+	in.watchdog = time.AfterFunc(time.Hour, func() { mod.CloseWithExitCode(context.Background(), exitTimeout) })
+	in.watchdog.Stop()
+	return in, nil
+}
+
+// randReader is the guest's random source: the call's seed, through ChaCha8.
+type randReader struct{ in *instance }
+
+func (r randReader) Read(b []byte) (int, error) { return r.in.rng.Read(b) }
+
+// Stats are a plugin's counters.
+type Stats struct {
+	Calls, Errors uint64
+	Quarantined   bool
+}
+
+// Stats returns the plugin's counters.
+func (p *Plugin) Stats() Stats {
+	p.mu.Lock()
+	q := time.Now().Before(p.quarantined)
+	p.mu.Unlock()
+	return Stats{Calls: p.calls.Load(), Errors: p.errs.Load(), Quarantined: q}
+}
+
+// Decide runs the plugin on f and fills d. On error d is unspecified and
+// the caller uses its default route. ctx bounds the wait for a free
+// instance; the call itself is bounded by the host's Timeout.
+func (p *Plugin) Decide(ctx context.Context, f *abi.Facts, d *abi.Decision) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	p.calls.Add(1)
+	if p.isQuarantined() {
+		p.errs.Add(1)
+		return ErrQuarantined
+	}
+	var in *instance
+	select {
+	case in = <-p.pool:
+	default:
+		t := time.NewTimer(p.host.cfg.Timeout)
+		select {
+		case in = <-p.pool:
+			t.Stop()
+		case <-t.C:
+			p.errs.Add(1)
+			return ErrBusy
+		case <-ctx.Done():
+			t.Stop()
+			p.errs.Add(1)
+			return ctx.Err()
+		}
+	}
+	err := in.call(p.host.cfg.Timeout, f, d)
+	if err == nil {
+		p.pool <- in
+		p.succeeded()
+		return nil
+	}
+	p.errs.Add(1)
+	p.failed()
+	// The instance may be in any state after a trap, a timeout or a bad
+	// answer: throw it away and make a fresh one off the request path.
+	in.mod.Close(context.Background())
+	p.replace()
+	return err
+}
+
+func (in *instance) call(timeout time.Duration, f *abi.Facts, d *abi.Decision) error {
+	in.clock = f.Clock
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], f.Seed)
+	in.rng.Seed(seed)
+	in.buf = abi.AppendFacts(in.buf[:0], f)
+	ctx := context.Background() // no Done: the watchdog, not ctx, ends overruns (no goroutine per call)
+	in.watchdog.Reset(timeout)
+	defer in.watchdog.Stop()
+	if len(in.buf) > in.inCap {
+		// The guest's buffer stays valid until the next sy_input: ask
+		// for a bigger one only when the facts outgrow it.
+		in.stack[0] = uint64(2 * len(in.buf))
+		if err := in.input.CallWithStack(ctx, in.stack[:]); err != nil {
+			return in.callError("sy_input", err)
+		}
+		in.inPtr, in.inCap = uint32(in.stack[0]), 2*len(in.buf)
+	}
+	if !in.mem.Write(in.inPtr, in.buf) {
+		return fmt.Errorf("sy_input returned address %d, outside the plugin's memory", in.inPtr)
+	}
+	in.stack[0] = uint64(len(in.buf))
+	if err := in.rout.CallWithStack(ctx, in.stack[:]); err != nil {
+		return in.callError("sy_route", err)
+	}
+	out, ok := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0]))
+	if !ok {
+		return fmt.Errorf("sy_route returned a decision outside the plugin's memory (address %d, %d bytes)", in.stack[0]>>32, uint32(in.stack[0]))
+	}
+	if err := abi.DecodeDecision(out, d, len(f.Targets)); err != nil {
+		return fmt.Errorf("malformed answer: %w", err)
+	}
+	if d.Error != "" {
+		return fmt.Errorf("plugin error: %s", d.Error)
+	}
+	return nil
+}
+
+func (in *instance) callError(fn string, err error) error {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == exitTimeout {
+		return ErrTimeout
+	}
+	// wazero appends the guest's stack trace; the first line says what
+	// happened, which is what an event or a log line can carry.
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return fmt.Errorf("%s trapped: %s", fn, msg)
+}
+
+func (p *Plugin) isQuarantined() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.quarantined.IsZero() && time.Now().Before(p.quarantined)
+}
+
+func (p *Plugin) succeeded() {
+	p.mu.Lock()
+	p.failures = 0
+	p.mu.Unlock()
+}
+
+func (p *Plugin) failed() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failures++
+	if p.failures >= p.host.cfg.QuarantineAfter {
+		p.quarantined = time.Now().Add(p.host.cfg.QuarantineFor)
+		p.failures = 0
+		p.host.log.Warn("routing plugin quarantined", "plugin", p.Name, "digest", p.Digest, "for", p.host.cfg.QuarantineFor)
+	}
+}
+
+// replace makes a new instance for the pool in the background.
+func (p *Plugin) replace() {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for backoff := 10 * time.Millisecond; !p.closed.Load(); backoff = min(2*backoff, 5*time.Second) {
+			in, err := p.instantiate(context.Background())
+			if err == nil {
+				if p.closed.Load() {
+					in.mod.Close(context.Background())
+					return
+				}
+				p.pool <- in
+				return
+			}
+			p.host.log.Error("routing plugin: cannot replace an instance", "plugin", p.Name, "err", err)
+			time.Sleep(backoff)
+		}
+	}()
+}
+
+// Close unloads the plugin: calls in progress finish, later ones fail
+// with ErrClosed.
+func (p *Plugin) Close(ctx context.Context) {
+	if p.closed.Swap(true) {
+		return
+	}
+	p.wg.Wait()
+	for range cap(p.pool) {
+		select {
+		case in := <-p.pool:
+			in.mod.Close(ctx)
+		case <-time.After(time.Second): // a call still running keeps its instance
+		}
+	}
+	p.compiled.Close(ctx)
+	p.host.mu.Lock()
+	delete(p.host.live, p)
+	p.host.mu.Unlock()
+}

@@ -1,0 +1,67 @@
+// Command behaviours is a routing plugin for the host's tests: the
+// requested model picks what it does, well or badly.
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/switchyard/switchyard/sdk/routing"
+)
+
+var counter int
+
+var sink [][]byte
+
+func init() {
+	routing.Handle(func(f *routing.Facts) routing.Decision {
+		switch f.Model {
+		case "cheapest":
+			best := -1
+			for i := range f.Targets {
+				t := &f.Targets[i]
+				if !routing.Healthy(t) || t.InputUSDPerMTok < 0 {
+					continue
+				}
+				if best < 0 || t.InputUSDPerMTok < f.Targets[best].InputUSDPerMTok {
+					best = i
+				}
+			}
+			if best < 0 {
+				return routing.Decision{Targets: f.Default, Reason: "nothing priced and healthy"}
+			}
+			return routing.Decision{Targets: []int{best}, Reason: "cheapest healthy"}
+		case "loop":
+			for {
+				counter++
+			}
+		case "sleep":
+			time.Sleep(time.Hour)
+		case "panic":
+			panic("boom")
+		case "exit":
+			os.Exit(3)
+		case "garbage":
+			return routing.Decision{Targets: []int{len(f.Targets) + 5}}
+		case "alloc":
+			for {
+				sink = append(sink, make([]byte, 16<<20))
+			}
+		case "clock":
+			var b [8]byte
+			rand.Read(b[:])
+			return routing.Decision{Targets: f.Default, Reason: fmt.Sprintf("%d %x %d", time.Now().UnixNano(), b, routing.Rand(f).Uint64())}
+		case "state":
+			counter++
+			return routing.Decision{Targets: f.Default, Reason: strconv.Itoa(counter)}
+		case "stderr":
+			fmt.Fprintln(os.Stderr, "hello from the plugin")
+		}
+		return routing.Decision{Targets: f.Default, Reason: "default route"}
+	})
+}
+
+func main() {}

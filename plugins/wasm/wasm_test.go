@@ -1,0 +1,239 @@
+package wasm_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/plugins/wasm"
+	"github.com/switchyard/switchyard/sdk/routing/abi"
+)
+
+var (
+	buildOnce sync.Once
+	module    []byte
+	buildErr  error
+)
+
+// behaviours builds testdata/behaviours with the Go toolchain running the
+// test, as a user's plugin is built.
+func behaviours(t testing.TB) []byte {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wasm-plugin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		out := filepath.Join(dir, "behaviours.wasm")
+		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildmode=c-shared", "-o", out, "./testdata/behaviours")
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New("build the test plugin: " + err.Error() + "\n" + string(b))
+			return
+		}
+		module, buildErr = os.ReadFile(out)
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return module
+}
+
+func facts(model string) *abi.Facts {
+	return &abi.Facts{
+		Clock: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC).UnixNano(), Seed: 42,
+		Model: model, API: "openai.chat", EstimatedTokens: 500,
+		Tags:          []abi.Tag{{Key: "task", Value: "lookup"}},
+		BudgetLeftUSD: -1,
+		Targets: []abi.Target{
+			{Provider: "anthropic", Model: "claude-sonnet-4-5", InputUSDPerMTok: 3, OutputUSDPerMTok: 15},
+			{Provider: "openai", Model: "gpt-5-mini", InputUSDPerMTok: 0.25, OutputUSDPerMTok: 2},
+			{Provider: "gemini", Model: "gemini-2.5-flash-lite", InputUSDPerMTok: 0.1, OutputUSDPerMTok: 0.4, RateLimited: true},
+		},
+		Default: []int{0, 1},
+	}
+}
+
+func load(t *testing.T, cfg wasm.Config) *wasm.Plugin {
+	t.Helper()
+	h, err := wasm.NewHost(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	p, err := h.Load(context.Background(), "behaviours", behaviours(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDecides(t *testing.T) {
+	p := load(t, wasm.Config{Instances: 2})
+	var d abi.Decision
+	if err := p.Decide(context.Background(), facts("cheapest"), &d); err != nil {
+		t.Fatal(err)
+	}
+	// gemini is cheaper but rate limited; openai is the cheapest healthy one.
+	if len(d.Targets) != 1 || d.Targets[0] != 1 || d.Reason != "cheapest healthy" {
+		t.Fatalf("decision %+v, want [1] cheapest healthy", d)
+	}
+	if !strings.HasPrefix(p.Digest, "sha256:") || len(p.Digest) != 71 {
+		t.Fatalf("digest %q", p.Digest)
+	}
+}
+
+// Faults end the call with an error the caller can act on, and the plugin
+// keeps answering afterwards: the instance is replaced.
+func TestFaultsAreContained(t *testing.T) {
+	p := load(t, wasm.Config{Instances: 2, Timeout: time.Second, QuarantineAfter: 100, MemoryLimitMB: 32})
+	cases := map[string]string{
+		"loop":    "time budget",
+		"sleep":   "time budget",
+		"panic":   "plugin panicked: boom",
+		"exit":    "trapped",
+		"garbage": "out of range",
+		"alloc":   "trapped",
+	}
+	for model, want := range cases {
+		t.Run(model, func(t *testing.T) {
+			var d abi.Decision
+			err := p.Decide(context.Background(), facts(model), &d)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v, want one saying %q", err, want)
+			}
+			// The next call is served, by the other instance or a replacement.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				err := p.Decide(context.Background(), facts("echo"), &d)
+				if err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("plugin did not recover: %v", err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func TestRepeatedFailuresQuarantine(t *testing.T) {
+	// A long timeout, so each call waits for the replacement of the
+	// instance the last one broke rather than failing as busy.
+	p := load(t, wasm.Config{Instances: 1, Timeout: 10 * time.Second, QuarantineAfter: 3, QuarantineFor: time.Hour})
+	var d abi.Decision
+	for range 3 {
+		if err := p.Decide(context.Background(), facts("panic"), &d); err == nil {
+			t.Fatal("panic decided")
+		}
+	}
+	err := p.Decide(context.Background(), facts("echo"), &d)
+	if !errors.Is(err, wasm.ErrQuarantined) {
+		t.Fatalf("after 3 failures: %v, want ErrQuarantined", err)
+	}
+	if s := p.Stats(); !s.Quarantined || s.Errors != 4 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// The guest's clock and randomness come from the facts: the same facts
+// give the same answer on any instance, and other facts another.
+func TestDeterministicClockAndRandomness(t *testing.T) {
+	p := load(t, wasm.Config{Instances: 3})
+	var first string
+	for i := range 6 {
+		var d abi.Decision
+		if err := p.Decide(context.Background(), facts("clock"), &d); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = d.Reason
+			want := strconv.FormatInt(facts("clock").Clock, 10) + " "
+			if !strings.HasPrefix(first, want) {
+				t.Fatalf("reason %q: the guest's clock is not the call's (%s)", first, want)
+			}
+			continue
+		}
+		if d.Reason != first {
+			t.Fatalf("call %d answered %q, first %q: not deterministic", i, d.Reason, first)
+		}
+	}
+	f := facts("clock")
+	f.Seed = 43
+	var d abi.Decision
+	if err := p.Decide(context.Background(), f, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Reason == first {
+		t.Fatal("another seed gave the same random numbers")
+	}
+}
+
+func TestLoadRefusesModulesWithoutTheABI(t *testing.T) {
+	h, err := wasm.NewHost(context.Background(), wasm.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	// The smallest valid module: magic and version, nothing exported.
+	_, err = h.Load(context.Background(), "empty", []byte{0, 'a', 's', 'm', 1, 0, 0, 0})
+	if err == nil || !strings.Contains(err.Error(), "does not export sy_abi_version") {
+		t.Fatalf("load of a module without the ABI: %v", err)
+	}
+	_, err = h.Load(context.Background(), "junk", []byte("not wasm"))
+	if err == nil || !strings.Contains(err.Error(), "not a valid WASM module") {
+		t.Fatalf("load of junk: %v", err)
+	}
+}
+
+func TestCompilationCacheIsReused(t *testing.T) {
+	dir := t.TempDir()
+	for range 2 {
+		h, err := wasm.NewHost(context.Background(), wasm.Config{CacheDir: dir, Instances: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Load(context.Background(), "behaviours", behaviours(t)); err != nil {
+			t.Fatal(err)
+		}
+		h.Close(context.Background())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) == 0 {
+		t.Fatal("the compilation cache directory is empty")
+	}
+}
+
+func BenchmarkDecide(b *testing.B) {
+	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	p, err := h.Load(context.Background(), "behaviours", behaviours(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, model := range []string{"echo", "cheapest"} {
+		b.Run(model, func(b *testing.B) {
+			f := facts(model)
+			var d abi.Decision
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.Decide(context.Background(), f, &d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
