@@ -86,8 +86,8 @@ func NewHost(ctx context.Context, cfg Config, log *slog.Logger) (*Host, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	rc := wazero.NewRuntimeConfig().
-		WithMemoryLimitPages(uint32(cfg.MemoryLimitMB) * 16). // 64 KiB pages
-		WithCloseOnContextDone(true)                          // compiles in the checks the watchdog relies on
+		WithMemoryLimitPages(uint32(cfg.MemoryLimitMB) * 16) // 64 KiB pages
+	// No WithCloseOnContextDone: instrument gives each loop a cheaper check.
 	h := &Host{cfg: cfg, log: log, live: map[*Plugin]bool{}}
 	if cfg.CacheDir != "" {
 		if err := os.MkdirAll(cfg.CacheDir, 0o755); err != nil {
@@ -136,7 +136,11 @@ func Digest(module []byte) string {
 // Load compiles module, checks that it speaks this ABI and fills its
 // instance pool. name is how logs and events refer to it.
 func (h *Host) Load(ctx context.Context, name string, module []byte) (*Plugin, error) {
-	compiled, err := h.rt.CompileModule(ctx, module)
+	stoppable, err := instrument(module)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: not a valid WASM module: %w", name, err)
+	}
+	compiled, err := h.rt.CompileModule(ctx, stoppable)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: not a valid WASM module: %w", name, err)
 	}

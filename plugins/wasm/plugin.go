@@ -13,7 +13,6 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/switchyard/switchyard/sdk/routing/abi"
 )
@@ -45,21 +44,21 @@ var (
 	ErrClosed      = errors.New("plugin is unloaded")
 )
 
-// exitTimeout is the exit code the watchdog closes an overrunning
-// instance with, so the call can tell a timeout from a trap.
-const exitTimeout = 0x7154
-
 // instance is one instantiated module with its buffers and the clock and
 // randomness the host gives it for the current call.
 type instance struct {
 	mod         api.Module
 	input, rout api.Function
+	collect     api.Function // sy_collect, optional
+	memSize     uint32       // the memory's size after the last collection
 	mem         api.Memory
 	buf         []byte
 	inPtr       uint32 // the guest's input buffer, from sy_input
 	inCap       int    // and its size: reused while the facts fit
 	stack       [1]uint64
 	watchdog    *time.Timer
+	interrupt   api.MutableGlobal // sy_interrupt, added by instrument
+	timedOut    atomic.Bool
 
 	clock int64 // the call's wall time, Unix ns
 	mono  int64 // monotonic clock, advancing per read
@@ -82,10 +81,12 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 	}
 	in.mod = mod
 	in.input, in.rout, in.mem = mod.ExportedFunction("sy_input"), mod.ExportedFunction("sy_route"), mod.Memory()
+	in.collect = mod.ExportedFunction("sy_collect")
 	if in.mem == nil {
 		mod.Close(ctx)
 		return nil, errors.New("the module exports no memory")
 	}
+	in.memSize = in.mem.Size()
 	v := mod.ExportedFunction("sy_abi_version")
 	res, err := v.Call(ctx)
 	if err != nil || len(res) != 1 || uint32(res[0]) != abi.Version {
@@ -95,7 +96,15 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 		}
 		return nil, fmt.Errorf("the module speaks ABI version %v; this gateway speaks %d: rebuild it against a matching sdk/routing", res, abi.Version)
 	}
-	in.watchdog = time.AfterFunc(time.Hour, func() { mod.CloseWithExitCode(context.Background(), exitTimeout) })
+	g, ok := mod.ExportedGlobal(interruptExport).(api.MutableGlobal)
+	if !ok {
+		mod.Close(ctx)
+		return nil, errors.New("the instrumented module lacks its interrupt global")
+	}
+	in.interrupt = g
+	// The watchdog stops an overrunning call: the guest traps at its next
+	// loop header. The instance is never reused after that.
+	in.watchdog = time.AfterFunc(time.Hour, func() { in.timedOut.Store(true); g.Set(1) })
 	in.watchdog.Stop()
 	return in, nil
 }
@@ -150,8 +159,12 @@ func (p *Plugin) Decide(ctx context.Context, f *abi.Facts, d *abi.Decision) erro
 	}
 	err := in.call(p.host.cfg.Timeout, f, d)
 	if err == nil {
-		p.pool <- in
 		p.succeeded()
+		if in.collect != nil && in.mem.Size() != in.memSize {
+			p.collectGarbage(in) // returns it to the pool when done
+		} else {
+			p.pool <- in
+		}
 		return nil
 	}
 	p.errs.Add(1)
@@ -169,7 +182,7 @@ func (in *instance) call(timeout time.Duration, f *abi.Facts, d *abi.Decision) e
 	binary.LittleEndian.PutUint64(seed[:], f.Seed)
 	in.rng.Seed(seed)
 	in.buf = abi.AppendFacts(in.buf[:0], f)
-	ctx := context.Background() // no Done: the watchdog, not ctx, ends overruns (no goroutine per call)
+	ctx := context.Background() // the watchdog, not ctx, ends overruns
 	in.watchdog.Reset(timeout)
 	defer in.watchdog.Stop()
 	if len(in.buf) > in.inCap {
@@ -202,8 +215,7 @@ func (in *instance) call(timeout time.Duration, f *abi.Facts, d *abi.Decision) e
 }
 
 func (in *instance) callError(fn string, err error) error {
-	var exit *sys.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == exitTimeout {
+	if in.timedOut.Load() {
 		return ErrTimeout
 	}
 	// wazero appends the guest's stack trace; the first line says what
@@ -233,6 +245,33 @@ func (p *Plugin) failed() {
 		p.failures = 0
 		p.host.log.Warn("routing plugin quarantined", "plugin", p.Name, "digest", p.Digest, "for", p.host.cfg.QuarantineFor)
 	}
+}
+
+// collectTimeout bounds a guest's garbage collection.
+const collectTimeout = time.Second
+
+// collectGarbage runs the guest's collector in the background and then
+// returns the instance to the pool. A Go guest (sdk/routing) collects only
+// when asked, so that no decision waits on a collection; the host asks
+// when the guest's memory has grown, that is, when its free heap ran out.
+func (p *Plugin) collectGarbage(in *instance) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		in.watchdog.Reset(collectTimeout)
+		err := in.collect.CallWithStack(context.Background(), in.stack[:])
+		in.watchdog.Stop()
+		if err != nil || p.closed.Load() {
+			if err != nil {
+				p.host.log.Warn("routing plugin: garbage collection failed; replacing the instance", "plugin", p.Name, "err", in.callError("sy_collect", err))
+			}
+			in.mod.Close(context.Background())
+			p.replace()
+			return
+		}
+		in.memSize = in.mem.Size()
+		p.pool <- in
+	}()
 }
 
 // replace makes a new instance for the pool in the background.

@@ -3,6 +3,8 @@
 package routing
 
 import (
+	"runtime"
+	"runtime/debug"
 	"unsafe"
 
 	"github.com/switchyard/switchyard/sdk/routing/abi"
@@ -15,6 +17,17 @@ var (
 	output []byte
 	facts  Facts
 )
+
+// The guest's garbage collector runs only when the host asks, between
+// calls (sy_collect): a collection inside a decision would stall it for
+// milliseconds.
+func init() { debug.SetGCPercent(-1) }
+
+// sy_collect runs a garbage collection. The host calls it off the request
+// path when the guest's memory has grown.
+//
+//go:wasmexport sy_collect
+func syCollect() { runtime.GC() }
 
 //go:wasmexport sy_abi_version
 func syABIVersion() int32 { return abi.Version }
