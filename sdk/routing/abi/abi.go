@@ -13,7 +13,6 @@ package abi
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"unsafe"
@@ -162,53 +161,78 @@ func AppendFacts(dst []byte, f *Facts) []byte {
 // while b is unchanged. A guest decoding its input buffer does that;
 // anyone keeping the facts passes alias false.
 func DecodeFacts(b []byte, f *Facts, alias bool) error {
-	d := decoder{b: b, alias: alias}
-	if v := d.byte(); v != Version && !d.failed() {
-		return fmt.Errorf("facts: ABI version %d, this side speaks %d", v, Version)
+	if len(b) > 0 && b[0] != Version {
+		return fmt.Errorf("facts: ABI version %d, this side speaks %d", b[0], Version)
 	}
-	f.Clock = int64(d.u64())
-	f.Seed = d.u64()
-	f.Model = d.string()
-	f.API = d.string()
-	f.EstimatedTokens = d.count(math.MaxInt32)
-	flags := d.byte()
-	f.Tools, f.Stream = flags&factTools != 0, flags&factStream != 0
-	for _, s := range [...]*string{&f.CallID, &f.KeyID, &f.Agent, &f.Team, &f.User, &f.TaskType} {
-		*s = d.string()
+	i := 1
+	var u uint64
+	var c byte
+	u, i = rdU64(b, i)
+	f.Clock = int64(u)
+	f.Seed, i = rdU64(b, i)
+	f.Model, i = rdString(b, i, alias)
+	f.API, i = rdString(b, i, alias)
+	u, i = rdUvarint(b, i)
+	f.EstimatedTokens = int(min(u, math.MaxInt32))
+	c, i = rdByte(b, i)
+	f.Tools, f.Stream = c&factTools != 0, c&factStream != 0
+	f.CallID, i = rdString(b, i, alias)
+	f.KeyID, i = rdString(b, i, alias)
+	f.Agent, i = rdString(b, i, alias)
+	f.Team, i = rdString(b, i, alias)
+	f.User, i = rdString(b, i, alias)
+	f.TaskType, i = rdString(b, i, alias)
+	u, i = rdUvarint(b, i)
+	if u > MaxTags {
+		return fmt.Errorf("facts: %d tags, over the limit of %d", u, MaxTags)
 	}
-	n := d.count(MaxTags)
 	f.Tags = f.Tags[:0]
-	for range n {
-		if d.failed() {
+	for range u {
+		if i > len(b) {
 			break
 		}
-		f.Tags = append(f.Tags, Tag{Key: d.string(), Value: d.string()})
+		var t Tag
+		t.Key, i = rdString(b, i, alias)
+		t.Value, i = rdString(b, i, alias)
+		f.Tags = append(f.Tags, t)
 	}
-	f.BudgetLeftUSD = d.float()
-	n = d.count(MaxTargets)
+	u, i = rdU64(b, i)
+	f.BudgetLeftUSD = math.Float64frombits(u)
+	u, i = rdUvarint(b, i)
+	if u > MaxTargets {
+		return fmt.Errorf("facts: %d targets, over the limit of %d", u, MaxTargets)
+	}
+	if cap(f.Targets) < int(u) && i+int(u)*38 <= len(b) { // 38: the smallest encoded target
+		f.Targets = make([]Target, 0, u)
+	}
 	f.Targets = f.Targets[:0]
-	for range n {
-		if d.failed() {
+	for range u {
+		if i > len(b) {
 			break
 		}
-		var t Target
-		t.Provider = d.string()
-		t.Model = d.string()
-		tf := d.byte()
-		t.RateLimited, t.CoolingDown, t.Tools = tf&targetRateLimited != 0, tf&targetCoolingDown != 0, tf&targetTools != 0
-		t.LatencyMS = d.float()
-		t.ErrorRate = d.float()
-		t.InputUSDPerMTok = d.float()
-		t.OutputUSDPerMTok = d.float()
-		t.ContextWindow = d.count(math.MaxInt32)
-		f.Targets = append(f.Targets, t)
+		f.Targets = append(f.Targets, Target{})
+		t := &f.Targets[len(f.Targets)-1]
+		t.Provider, i = rdString(b, i, alias)
+		t.Model, i = rdString(b, i, alias)
+		c, i = rdByte(b, i)
+		t.RateLimited, t.CoolingDown, t.Tools = c&targetRateLimited != 0, c&targetCoolingDown != 0, c&targetTools != 0
+		u, i = rdU64(b, i)
+		t.LatencyMS = math.Float64frombits(u)
+		u, i = rdU64(b, i)
+		t.ErrorRate = math.Float64frombits(u)
+		u, i = rdU64(b, i)
+		t.InputUSDPerMTok = math.Float64frombits(u)
+		u, i = rdU64(b, i)
+		t.OutputUSDPerMTok = math.Float64frombits(u)
+		u, i = rdUvarint(b, i)
+		t.ContextWindow = int(min(u, math.MaxInt32))
 	}
 	var err error
-	f.Default, err = d.indexes(f.Default[:0], len(f.Targets))
+	f.Default, i, err = rdIndexes(b, i, f.Default[:0], len(f.Targets))
 	if err != nil {
 		return fmt.Errorf("facts: default route: %w", err)
 	}
-	return d.finish("facts")
+	return finish(b, i, "facts")
 }
 
 // AppendDecision appends the encoding of d to dst.
@@ -231,30 +255,33 @@ func AppendDecision(dst []byte, d *Decision) []byte {
 // reason is copied unless it equals d's current one, so a plugin that
 // returns a few fixed reasons costs the host no allocation.
 func DecodeDecision(b []byte, d *Decision, targets int) error {
-	dec := decoder{b: b, alias: true}
-	if v := dec.byte(); v != Version && !dec.failed() {
-		return fmt.Errorf("decision: ABI version %d, this side speaks %d", v, Version)
+	if len(b) > 0 && b[0] != Version {
+		return fmt.Errorf("decision: ABI version %d, this side speaks %d", b[0], Version)
 	}
-	switch status := dec.byte(); {
-	case dec.failed():
+	status, i := rdByte(b, 1)
+	var msg string
+	switch {
+	case i > len(b):
 	case status == statusError:
 		d.Targets, d.Reason = d.Targets[:0], ""
-		d.Error = keep(d.Error, dec.string())
-		if d.Error == "" && !dec.failed() {
+		msg, i = rdString(b, i, true)
+		d.Error = keep(d.Error, msg)
+		if d.Error == "" {
 			d.Error = "plugin reported an error without a message"
 		}
-		return dec.finish("decision")
+		return finish(b, i, "decision")
 	case status != statusOK:
 		return fmt.Errorf("decision: status %d is neither 0 (ok) nor 1 (error)", status)
 	}
 	d.Error = ""
 	var err error
-	d.Targets, err = dec.indexes(d.Targets[:0], targets)
+	d.Targets, i, err = rdIndexes(b, i, d.Targets[:0], targets)
 	if err != nil {
 		return fmt.Errorf("decision: %w", err)
 	}
-	d.Reason = keep(d.Reason, dec.string())
-	return dec.finish("decision")
+	msg, i = rdString(b, i, true)
+	d.Reason = keep(d.Reason, msg)
+	return finish(b, i, "decision")
 }
 
 // keep returns old when it equals s (an alias into a buffer), else a copy.
@@ -274,112 +301,81 @@ func appendFloat(dst []byte, f float64) []byte {
 	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
 }
 
-var errShort = errors.New("message ends early")
+// The readers below take the message and a position and return the
+// value and the next position; past the end they return len(b)+1, which
+// every later read passes on, and finish reports. Each has a fast path the
+// compiler inlines: Go's wasm code pays dearly for every call, and a
+// plugin decodes its facts on every decision.
 
-type decoder struct {
-	b     []byte
-	alias bool
-	err   error
+func rdByte(b []byte, i int) (byte, int) {
+	if i < len(b) {
+		return b[i], i + 1
+	}
+	return 0, len(b) + 1
 }
 
-func (d *decoder) failed() bool { return d.err != nil }
-
-func (d *decoder) fail(err error) {
-	if d.err == nil {
-		d.err = err
+func rdU64(b []byte, i int) (uint64, int) {
+	if len(b)-i >= 8 {
+		return binary.LittleEndian.Uint64(b[i:]), i + 8
 	}
-	d.b = nil
+	return 0, len(b) + 1
 }
 
-func (d *decoder) byte() byte {
-	if len(d.b) < 1 {
-		d.fail(errShort)
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) u64() uint64 {
-	if len(d.b) < 8 {
-		d.fail(errShort)
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) float() float64 { return math.Float64frombits(d.u64()) }
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail(errShort)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a length or number that must not exceed limit.
-func (d *decoder) count(limit int) int {
-	v := d.uvarint()
-	if v > uint64(limit) {
-		d.fail(fmt.Errorf("a count of %d is over the limit of %d", v, limit))
-		return 0
-	}
-	return int(v)
-}
-
-func (d *decoder) string() string {
-	n := d.count(MaxString)
-	if d.failed() {
-		return ""
-	}
-	if len(d.b) < n {
-		d.fail(errShort)
-		return ""
-	}
-	s := d.b[:n]
-	d.b = d.b[n:]
-	if n == 0 {
-		return ""
-	}
-	if d.alias {
-		return unsafe.String(&s[0], n)
-	}
-	return string(s)
-}
-
-// indexes reads a list of distinct indexes below n into dst.
-func (d *decoder) indexes(dst []int, n int) ([]int, error) {
-	k := d.count(MaxTargets)
-	for range k {
-		i := d.uvarint()
-		if d.failed() {
-			return dst, nil // reported by finish
+func rdUvarint(b []byte, i int) (uint64, int) {
+	var v uint64
+	for s := uint(0); i < len(b) && s < 64; s += 7 {
+		c := b[i]
+		i++
+		if c < 0x80 {
+			return v | uint64(c)<<s, i
 		}
-		if i >= uint64(n) {
-			return dst, fmt.Errorf("index %d is out of range: there are %d targets", i, n)
+		v |= uint64(c&0x7f) << s
+	}
+	return 0, len(b) + 1
+}
+
+func rdString(b []byte, i int, alias bool) (string, int) {
+	n, i := rdUvarint(b, i)
+	if i > len(b) || n > uint64(len(b)-i) {
+		return "", len(b) + 1
+	}
+	if alias {
+		return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)), n), i + int(n)
+	}
+	return string(b[i : i+int(n)]), i + int(n)
+}
+
+// rdIndexes reads a list of distinct indexes below n into dst.
+func rdIndexes(b []byte, i int, dst []int, n int) ([]int, int, error) {
+	k, i := rdUvarint(b, i)
+	if k > MaxTargets {
+		return dst, i, fmt.Errorf("a count of %d is over the limit of %d", k, MaxTargets)
+	}
+	for range k {
+		var v uint64
+		v, i = rdUvarint(b, i)
+		if i > len(b) {
+			return dst, i, nil // reported by finish
+		}
+		if v >= uint64(n) {
+			return dst, i, fmt.Errorf("index %d is out of range: there are %d targets", v, n)
 		}
 		for _, j := range dst {
-			if j == int(i) {
-				return dst, fmt.Errorf("index %d appears twice", i)
+			if j == int(v) {
+				return dst, i, fmt.Errorf("index %d appears twice", v)
 			}
 		}
-		dst = append(dst, int(i))
+		dst = append(dst, int(v))
 	}
-	return dst, nil
+	return dst, i, nil
 }
 
-func (d *decoder) finish(what string) error {
-	if d.err != nil {
-		return fmt.Errorf("%s: %w", what, d.err)
-	}
-	if len(d.b) != 0 {
-		return fmt.Errorf("%s: %d bytes left over after the message", what, len(d.b))
+func finish(b []byte, i int, what string) error {
+	switch {
+	case len(b) == 0 || i > len(b):
+		return fmt.Errorf("%s: message ends early", what)
+	case i < len(b):
+		return fmt.Errorf("%s: %d bytes left over after the message", what, len(b)-i)
 	}
 	return nil
 }
