@@ -57,6 +57,8 @@ func init() {
 		case "state":
 			counter++
 			return routing.Decision{Targets: f.Default, Reason: strconv.Itoa(counter)}
+		case "none":
+			return routing.Decision{Reason: "nothing fits"}
 		case "stderr":
 			fmt.Fprintln(os.Stderr, "hello from the plugin")
 		}

@@ -1,0 +1,155 @@
+package wasm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/switchyard/switchyard/gateway/route"
+	"github.com/switchyard/switchyard/sdk/routing/abi"
+)
+
+// Deployment is a target the gateway can use and what a plugin may want
+// to know of it that does not change from call to call.
+type Deployment struct {
+	route.Target
+	Tools bool
+	// Prices in US dollars per million tokens; negative when unpriced.
+	InputUSDPerMTok, OutputUSDPerMTok float64
+	ContextWindow                     int
+}
+
+// Router is a route.Router that asks a plugin. The gateway's static
+// router gives the default route: the plugin sees it, and it is what the
+// call gets when the plugin fails (trap, overrun, garbage, quarantine),
+// with the failure named in the decision's reason.
+type Router struct {
+	plugin      *Plugin
+	def         route.Router
+	deployments []Deployment
+	scratch     sync.Pool // *scratch
+	// OnFailure, if set, is told of every failed plugin call (metrics).
+	OnFailure func(error)
+}
+
+type scratch struct {
+	facts abi.Facts
+	dec   abi.Decision
+	// extra are default targets that are not deployments (a pattern
+	// route passing the requested model on): they follow the deployments
+	// in the facts.
+	extra []route.Target
+}
+
+// NewRouter returns a router that asks p, over deployments, with def as
+// the default route.
+func NewRouter(p *Plugin, def route.Router, deployments []Deployment) *Router {
+	return &Router{plugin: p, def: def, deployments: slices.Clone(deployments)}
+}
+
+// Plugin returns the router's plugin.
+func (r *Router) Plugin() *Plugin { return r.plugin }
+
+// Name is what decisions name as their router.
+func (r *Router) Name() string { return "plugin:" + r.plugin.Name }
+
+// Route implements route.Router.
+func (r *Router) Route(ctx context.Context, f *route.Facts) (route.Decision, error) {
+	def, defErr := r.def.Route(ctx, f)
+	s, _ := r.scratch.Get().(*scratch)
+	if s == nil {
+		s = &scratch{}
+	}
+	defer r.scratch.Put(s)
+	r.fill(s, f, def.Targets)
+	err := r.plugin.Decide(ctx, &s.facts, &s.dec)
+	if err != nil {
+		if r.OnFailure != nil {
+			r.OnFailure(err)
+		}
+		if defErr != nil {
+			return def, defErr
+		}
+		def.Reason = fmt.Sprintf("routing plugin %s failed: %v; the default route is used (%s)", r.plugin.Name, err, def.Reason)
+		def.PluginDigest = r.plugin.Digest
+		return def, nil
+	}
+	d := route.Decision{Reason: s.dec.Reason, Router: r.Name(), PluginDigest: r.plugin.Digest}
+	if len(s.dec.Targets) == 0 {
+		reason := s.dec.Reason
+		if reason == "" {
+			reason = "the plugin chose no target"
+		}
+		return d, fmt.Errorf("%w: routing plugin %s: %s", route.ErrNoRoute, r.plugin.Name, reason)
+	}
+	d.Targets = make([]route.Target, len(s.dec.Targets))
+	for i, idx := range s.dec.Targets {
+		if idx < len(r.deployments) {
+			d.Targets[i] = r.deployments[idx].Target
+		} else {
+			d.Targets[i] = s.extra[idx-len(r.deployments)]
+		}
+	}
+	return d, nil
+}
+
+// Clock is the clock a plugin sees for a call at time t: milliseconds,
+// as routing.decided records it, so a replay can give the same.
+func Clock(f *route.Facts) int64 { return f.Now.UnixMilli() * 1e6 }
+
+func (r *Router) fill(s *scratch, f *route.Facts, def []route.Target) {
+	a := &s.facts
+	a.Clock = Clock(f)
+	a.Seed = f.Seed
+	a.Model, a.API, a.EstimatedTokens = f.RequestedModel, string(f.API), f.EstimatedTokens
+	a.Tools, a.Stream = f.HasTools, f.Stream
+	a.CallID, a.KeyID, a.Agent, a.Team, a.User = f.CallID, f.KeyID, f.Agent, f.Team, f.User
+	a.TaskType = f.Tags["task"]
+	// Tags in key order: a map's order is random, and the plugin must see
+	// the same facts on replay.
+	a.Tags = a.Tags[:0]
+	for k, v := range f.Tags {
+		a.Tags = append(a.Tags, abi.Tag{Key: k, Value: v})
+	}
+	slices.SortFunc(a.Tags, func(x, y abi.Tag) int {
+		if x.Key < y.Key {
+			return -1
+		}
+		if x.Key > y.Key {
+			return 1
+		}
+		return 0
+	})
+	a.BudgetLeftUSD = f.BudgetLeftUSD
+	a.Targets = a.Targets[:0]
+	for i := range r.deployments {
+		d := &r.deployments[i]
+		t := abi.Target{
+			Provider: d.Provider, Model: d.Model, Tools: d.Tools, ContextWindow: d.ContextWindow,
+			InputUSDPerMTok: d.InputUSDPerMTok, OutputUSDPerMTok: d.OutputUSDPerMTok,
+		}
+		if f.Health != nil {
+			h := f.Health(d.Target)
+			t.RateLimited = h.RateLimited
+			t.CoolingDown = h.CoolingUntil.After(f.Now)
+			t.LatencyMS = float64(h.EWMALatency.Microseconds()) / 1000
+			t.ErrorRate = h.ErrorRate
+		}
+		a.Targets = append(a.Targets, t)
+	}
+	a.Default = a.Default[:0]
+	s.extra = s.extra[:0]
+next:
+	for _, t := range def {
+		for i := range r.deployments {
+			if r.deployments[i].Provider == t.Provider && r.deployments[i].Model == t.Model {
+				a.Default = append(a.Default, i)
+				continue next
+			}
+		}
+		a.Default = append(a.Default, len(a.Targets))
+		a.Targets = append(a.Targets, abi.Target{Provider: t.Provider, Model: t.Model, InputUSDPerMTok: -1, OutputUSDPerMTok: -1})
+		s.extra = append(s.extra, t)
+	}
+}
