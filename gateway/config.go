@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/switchyard/switchyard/core/config"
 	"github.com/switchyard/switchyard/gateway/budget"
 	"github.com/switchyard/switchyard/gateway/provider"
 	"github.com/switchyard/switchyard/gateway/proxy"
@@ -33,10 +34,27 @@ type Config struct {
 	// model_prices_and_context_window.json format, merged over the
 	// built-in prices. A relative path is relative to the config file.
 	PricesFile string `json:"prices_file,omitempty"`
+	// RoutingPlugin, when set, decides every call's route with a WASM
+	// plugin (docs/routing-plugins.md); the routes above are its default,
+	// used as they are when the plugin fails.
+	RoutingPlugin *PluginConfig `json:"routing_plugin,omitempty"`
 	// Proxy tunes retries, fallbacks and timeouts.
 	Proxy proxy.Config `json:"proxy,omitzero"`
 	// Recorder tunes the event writer.
 	Recorder recorder.Config `json:"recorder,omitzero"`
+}
+
+// PluginConfig names a routing plugin and its limits.
+type PluginConfig struct {
+	// Path is the .wasm file; relative to the config file.
+	Path string `json:"path"`
+	// Name is how events and logs call it; default: the file's base name.
+	Name string `json:"name,omitempty"`
+	// Timeout bounds one decision (default 10ms), Instances how many run
+	// at once (default 4), MemoryMB each instance's memory (default 64).
+	Timeout   config.Duration `json:"timeout,omitempty"`
+	Instances int             `json:"instances,omitempty"`
+	MemoryMB  int             `json:"memory_mb,omitempty"`
 }
 
 // File is the whole config file. Sections of other subsystems are kept
@@ -62,6 +80,14 @@ func (c *Config) Validate() error {
 		}
 		names[name] = true
 	}
+	if rp := c.RoutingPlugin; rp != nil {
+		switch {
+		case rp.Path == "":
+			return errors.New("gateway.routing_plugin: path is required: the plugin's .wasm file (see docs/routing-plugins.md)")
+		case rp.Instances < 0, rp.MemoryMB < 0, rp.Timeout < 0:
+			return errors.New("gateway.routing_plugin: instances, memory_mb and timeout cannot be negative")
+		}
+	}
 	return nil
 }
 
@@ -76,6 +102,9 @@ func LoadFile(path string) (Config, error) {
 	cfg, err := Parse(b, filepath.Ext(path))
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if rp := cfg.RoutingPlugin; rp != nil && rp.Path != "" && !filepath.IsAbs(rp.Path) {
+		rp.Path = filepath.Join(filepath.Dir(path), rp.Path)
 	}
 	if cfg.PricesFile != "" && !filepath.IsAbs(cfg.PricesFile) {
 		cfg.PricesFile = filepath.Join(filepath.Dir(path), cfg.PricesFile)

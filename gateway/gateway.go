@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/switchyard/switchyard/gateway/proxy"
 	"github.com/switchyard/switchyard/gateway/recorder"
 	"github.com/switchyard/switchyard/gateway/route"
+	"github.com/switchyard/switchyard/plugins/wasm"
 
 	// The built-in providers and wire formats.
 	_ "github.com/switchyard/switchyard/gateway/provider/all"
@@ -51,6 +53,9 @@ type Options struct {
 	Now func() time.Time
 	// Observe receives every finished call (metrics).
 	Observe func(proxy.Outcome)
+	// PluginCacheDir keeps compiled routing plugins across restarts;
+	// empty compiles them at every start.
+	PluginCacheDir string
 }
 
 // Gateway is the assembled data plane. Create it with New, call Start,
@@ -65,9 +70,10 @@ type Gateway struct {
 	rec    *recorder.Recorder
 	proxy  *proxy.Gateway
 
-	mu     sync.Mutex // serialises Reload and key changes
-	cfg    Config
-	models atomic.Pointer[[]string]
+	mu      sync.Mutex // serialises Reload and key changes
+	cfg     Config
+	plugins *wasm.Host // the routing plugin's host, if one is configured
+	models  atomic.Pointer[[]string]
 
 	runners []*projection.Runner
 	started atomic.Bool // the runners exist: key changes refresh budgets
@@ -88,11 +94,13 @@ func New(cfg Config, opts Options) (*Gateway, error) {
 		opts.Now = time.Now
 	}
 	g := &Gateway{opts: opts, log: opts.Log, now: opts.Now, keys: keys.NewRegistry()}
-	provs, router, prices, err := build(cfg)
+	b, err := g.build(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}
-	g.prices.Store(prices)
+	provs, router := b.provs, b.router
+	g.plugins = b.plugins
+	g.prices.Store(b.prices)
 	g.budget, err = budget.New(budget.Config{Rules: cfg.Budgets}, opts.Now, opts.Log.With("component", "budget"))
 	if err != nil {
 		return nil, fmt.Errorf("gateway.budgets: %w", err)
@@ -111,10 +119,18 @@ func New(cfg Config, opts Options) (*Gateway, error) {
 	return g, nil
 }
 
+// built is what a config describes, ready to swap in.
+type built struct {
+	provs   map[string]provider.Provider
+	router  route.Router
+	prices  *pricing.Table
+	plugins *wasm.Host // nil without a routing plugin
+}
+
 // build makes what a config describes, failing on the first problem.
-func build(cfg Config) (map[string]provider.Provider, route.Router, *pricing.Table, error) {
+func (g *Gateway) build(ctx context.Context, cfg Config) (*built, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	provs := make(map[string]provider.Provider, len(cfg.Providers))
 	order := make([]string, 0, len(cfg.Providers))
@@ -122,30 +138,78 @@ func build(cfg Config) (map[string]provider.Provider, route.Router, *pricing.Tab
 	for i, pc := range cfg.Providers {
 		p, err := provider.New(pc)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("gateway.providers[%d]: %w", i, err)
+			return nil, fmt.Errorf("gateway.providers[%d]: %w", i, err)
 		}
 		provs[p.Name()] = p
 		order = append(order, p.Name())
 		models[p.Name()] = pc.Models
 	}
-	router, err := route.NewStatic(route.StaticConfig{Rules: cfg.Routes, ProviderModels: models, ProviderOrder: order})
+	static, err := route.NewStatic(route.StaticConfig{Rules: cfg.Routes, ProviderModels: models, ProviderOrder: order})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("gateway.%w", err)
+		return nil, fmt.Errorf("gateway.%w", err)
 	}
 	prices := pricing.Builtin()
 	if cfg.PricesFile != "" {
 		f, err := os.Open(cfg.PricesFile)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("gateway.prices_file: %w", err)
+			return nil, fmt.Errorf("gateway.prices_file: %w", err)
 		}
 		t, err := pricing.LoadLiteLLM(f)
 		f.Close()
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("gateway.prices_file %s: %w", cfg.PricesFile, err)
+			return nil, fmt.Errorf("gateway.prices_file %s: %w", cfg.PricesFile, err)
 		}
 		prices.Merge(t)
 	}
-	return provs, router, prices, nil
+	b := &built{provs: provs, router: static, prices: prices}
+	if cfg.RoutingPlugin != nil {
+		var deps []wasm.Deployment
+		for _, name := range order {
+			for _, m := range models[name] {
+				d := wasm.Deployment{Target: route.Target{Provider: name, Model: m}, InputUSDPerMTok: -1, OutputUSDPerMTok: -1}
+				if pr, ok := prices.Lookup(provs[name].Kind(), m); ok {
+					d.InputUSDPerMTok, d.OutputUSDPerMTok = pr.InputPerToken*1e6, pr.OutputPerToken*1e6
+					d.ContextWindow, d.Tools = pr.MaxInputTokens, pr.SupportsTools
+				}
+				deps = append(deps, d)
+			}
+		}
+		host, router, err := g.loadPlugin(ctx, *cfg.RoutingPlugin, static, deps)
+		if err != nil {
+			return nil, fmt.Errorf("gateway.routing_plugin: %w", err)
+		}
+		b.router, b.plugins = router, host
+	}
+	return b, nil
+}
+
+// loadPlugin starts a plugin host for one routing plugin and wraps it
+// around the static router.
+func (g *Gateway) loadPlugin(ctx context.Context, pc PluginConfig, static route.Router, deps []wasm.Deployment) (*wasm.Host, route.Router, error) {
+	module, err := os.ReadFile(pc.Path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the plugin: %w", err)
+	}
+	name := pc.Name
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(pc.Path), ".wasm")
+	}
+	host, err := wasm.NewHost(ctx, wasm.Config{
+		CacheDir: g.opts.PluginCacheDir, MemoryLimitMB: pc.MemoryMB, Instances: pc.Instances, Timeout: pc.Timeout.D(),
+	}, g.log.With("component", "plugins"))
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := host.Load(ctx, name, module)
+	if err != nil {
+		host.Close(ctx)
+		return nil, nil, fmt.Errorf("%s: %w", pc.Path, err)
+	}
+	r := wasm.NewRouter(p, static, deps)
+	r.OnFailure = func(err error) {
+		g.log.Warn("routing plugin failed; the static route is used", "plugin", name, "err", err)
+	}
+	return host, r, nil
 }
 
 func (g *Gateway) setModels(cfg Config) {
@@ -217,6 +281,12 @@ func (g *Gateway) Start(ctx context.Context) error {
 // the HTTP server has drained.
 func (g *Gateway) Close(ctx context.Context) error {
 	err := g.rec.Close(ctx)
+	g.mu.Lock()
+	if g.plugins != nil {
+		err = errors.Join(err, g.plugins.Close(ctx))
+		g.plugins = nil
+	}
+	g.mu.Unlock()
 	if g.stop != nil {
 		g.stop()
 		g.done.Wait()
@@ -256,20 +326,29 @@ func (g *Gateway) Reload(ctx context.Context) error {
 // Apply swaps in cfg (its providers, routes, prices and budgets; proxy and
 // recorder tuning need a restart).
 func (g *Gateway) Apply(cfg Config) error {
-	provs, router, prices, err := build(cfg)
+	b, err := g.build(context.Background(), cfg)
 	if err != nil {
 		return err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := g.budget.Update(budget.Config{Rules: append(slices.Clone(cfg.Budgets), g.keyRules()...)}); err != nil {
+		if b.plugins != nil {
+			b.plugins.Close(context.Background())
+		}
 		return fmt.Errorf("gateway.budgets: %w", err)
 	}
-	g.prices.Store(prices)
-	g.proxy.Swap(provs, router)
+	g.prices.Store(b.prices)
+	g.proxy.Swap(b.provs, b.router)
+	if old := g.plugins; old != nil {
+		// Calls in flight finish on the old plugin (Close waits for its
+		// instances), then it goes.
+		go old.Close(context.Background())
+	}
+	g.plugins = b.plugins
 	g.cfg = cfg
 	g.setModels(cfg)
-	g.log.Info("gateway config applied", "providers", len(provs), "routes", len(cfg.Routes), "budgets", len(cfg.Budgets))
+	g.log.Info("gateway config applied", "providers", len(b.provs), "routes", len(cfg.Routes), "budgets", len(cfg.Budgets))
 	return nil
 }
 

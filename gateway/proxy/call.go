@@ -30,7 +30,9 @@ type call struct {
 	start   time.Time
 	ticket  Ticket
 	decided route.Decision
-	provs   map[string]provider.Provider
+	// routedAt is the clock the router saw (recorded, for replay).
+	routedAt time.Time
+	provs    map[string]provider.Provider
 
 	// canonical is the decoded request, made once when a target needs a
 	// translation; bodies caches the encoded body per outbound API.
@@ -150,6 +152,7 @@ func (c *call) route(ctx context.Context) *llm.Error {
 		budgetLeft = c.g.admit.RemainingUSD(c.scopes())
 	}
 	now := c.g.now()
+	c.routedAt = now
 	f := &route.Facts{
 		CallID: c.id, RequestedModel: c.peek.Model, API: c.req.API, EstimatedTokens: c.estimateInput(),
 		HasTools: c.peek.HasTools, Stream: c.peek.Stream, KeyID: c.key.ID, Agent: c.key.Agent,
@@ -198,7 +201,7 @@ func (c *call) recordRouting() {
 	c.record("routing.decided", event.RoutingDecided{
 		CallID: c.id, Router: c.decided.Router, RequestModel: c.peek.Model, Targets: ts,
 		Reason: c.decided.Reason, Skipped: c.decidedSkipped, PluginDigest: c.decided.PluginDigest,
-		Seed: route.SeedFor(c.id),
+		Seed: route.SeedFor(c.id), ClockUnixMS: c.routedAt.UnixMilli(),
 	})
 }
 

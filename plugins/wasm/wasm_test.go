@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/plugins/wasm"
+	"github.com/switchyard/switchyard/plugins/wasm/wasmtest"
 	"github.com/switchyard/switchyard/sdk/routing/abi"
 )
 
@@ -32,36 +29,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var (
-	buildOnce sync.Once
-	module    []byte
-	buildErr  error
-)
-
-// behaviours builds testdata/behaviours with the Go toolchain running the
-// test, as a user's plugin is built.
-func behaviours(t testing.TB) []byte {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wasm-plugin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		out := filepath.Join(dir, "behaviours.wasm")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildmode=c-shared", "-o", out, "./testdata/behaviours")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			buildErr = errors.New("build the test plugin: " + err.Error() + "\n" + string(b))
-			return
-		}
-		module, buildErr = os.ReadFile(out)
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return module
-}
+func behaviours(t testing.TB) []byte { return wasmtest.Build(t, wasmtest.Behaviours) }
 
 func facts(model string) *abi.Facts {
 	return &abi.Facts{

@@ -50,6 +50,7 @@ func (a *app) startGateway(ctx context.Context, o serveOptions, store *embedded.
 	metrics := gateway.NewMetrics()
 	gw, err := gateway.New(cfg, gateway.Options{
 		Store: store, ConfigPath: o.config, Log: log.With("component", "gateway"), Observe: metrics.Observe,
+		PluginCacheDir: filepath.Join(o.data, "plugin-cache"),
 	})
 	if err != nil {
 		demo.close()
