@@ -136,6 +136,11 @@ func Digest(module []byte) string {
 // Load compiles module, checks that it speaks this ABI and fills its
 // instance pool. name is how logs and events refer to it.
 func (h *Host) Load(ctx context.Context, name string, module []byte) (*Plugin, error) {
+	if string(module[:min(len(module), 4)]) == "\x00asm" {
+		if err := checkExports(module); err != nil {
+			return nil, fmt.Errorf("plugin %s: %w", name, err)
+		}
+	}
 	stoppable, err := instrument(module)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: not a valid WASM module: %w", name, err)
@@ -144,7 +149,7 @@ func (h *Host) Load(ctx context.Context, name string, module []byte) (*Plugin, e
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: not a valid WASM module: %w", name, err)
 	}
-	for _, export := range []string{"sy_abi_version", "sy_input", "sy_route"} {
+	for _, export := range abiExports {
 		if _, ok := compiled.ExportedFunctions()[export]; !ok {
 			compiled.Close(ctx)
 			return nil, fmt.Errorf("plugin %s: the module does not export %s: build it against sdk/routing (see docs/routing-plugins.md)", name, export)

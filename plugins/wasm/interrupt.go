@@ -6,27 +6,42 @@ import (
 	"fmt"
 )
 
-// interruptExport names the global instrument adds: the watchdog sets it
-// to 1 and the guest traps at its next loop header.
-const interruptExport = "sy_interrupt"
+// abiExports are the functions every routing plugin exports.
+var abiExports = []string{"sy_abi_version", "sy_input", "sy_route"}
 
-// instrument rewrites a module so that a call can be stopped cheaply: it
-// adds a mutable i32 global, exported as sy_interrupt, and at the head of
-// every loop the instructions
+// fuel is how many loop iterations a guest runs between calls to
+// sched_yield: few enough that a call is stopped within microseconds,
+// many enough that the call costs nothing measurable.
+const fuel = 10000
+
+// instrument rewrites a module so that a call can always be stopped: it
+// adds a mutable i32 global, $fuel, and at the head of every loop
 //
-//	global.get $sy_interrupt
+//	global.get $fuel  i32.const 1  i32.sub  global.set $fuel
+//	global.get $fuel  i32.eqz
 //	if
-//	  unreachable
+//	  call $sched_yield  drop
+//	  i32.const 10000  global.set $fuel
 //	end
 //
-// A call that runs forever must go round some loop (recursion without
-// one ends when the stack does), so setting the global from the watchdog
-// traps it within one iteration. wazero's own way (WithCloseOnContextDone)
-// calls out to Go at every loop header and starts a goroutine per call,
-// which made a Go plugin's decision 4x slower.
+// where $sched_yield is the module's import of WASI's sched_yield. The
+// host's sched_yield checks the call's watchdog and panics out of an
+// overrunning call. A call that runs forever must go round some loop
+// (recursion without one ends when the stack does), so it reaches
+// sched_yield within 10,000 iterations.
 //
-// Custom sections other than "name" are dropped: their code offsets (DWARF)
-// would no longer match.
+// Why a call into the host rather than a flag the guest reads: compiled
+// WASM is not Go code, so a goroutine running it cannot be stopped for
+// the garbage collector. A guest that never calls out would hold up every
+// stop-the-world pause of the gateway, and the watchdog (a goroutine) could
+// never run to set the flag: the process would hang. sched_yield is a
+// call into Go, where the goroutine can stop. wazero's own way
+// (WithCloseOnContextDone) calls out at every loop header and starts a
+// goroutine per call, which made a Go plugin's decision 4x slower.
+//
+// The module must import wasi_snapshot_preview1.sched_yield, () -> i32
+// (Go's wasip1 runtime does). Custom sections other than "name" are
+// dropped: their code offsets (DWARF) would no longer match.
 func instrument(module []byte) ([]byte, error) {
 	if len(module) < 8 || string(module[:4]) != "\x00asm" || binary.LittleEndian.Uint32(module[4:8]) != 1 {
 		return nil, errors.New("not a WebAssembly 1.0 binary module")
@@ -47,16 +62,23 @@ func instrument(module []byte) ([]byte, error) {
 		sections = append(sections, section{id, body})
 	}
 
-	// The new global's index: after every imported and defined global.
+	// The new global's index comes after every imported and defined one.
 	var importedGlobals, definedGlobals uint32
+	var types [][]byte // each function type's encoding
+	yield := -1
 	for _, s := range sections {
 		switch s.id {
+		case secType:
+			var err error
+			if types, err = readTypes(s.body); err != nil {
+				return nil, fmt.Errorf("type section: %w", err)
+			}
 		case secImport:
-			n, err := countImportedGlobals(s.body)
+			var err error
+			importedGlobals, yield, err = readImports(s.body, types)
 			if err != nil {
 				return nil, fmt.Errorf("import section: %w", err)
 			}
-			importedGlobals = n
 		case secGlobal:
 			gr := reader{b: s.body}
 			definedGlobals = gr.u32()
@@ -65,9 +87,22 @@ func instrument(module []byte) ([]byte, error) {
 			}
 		}
 	}
-	index := importedGlobals + definedGlobals
-	check := binary.AppendUvarint([]byte{opGlobalGet}, uint64(index))
-	check = append(check, opIf, blockEmpty, opUnreachable, opEnd)
+	if yield < 0 {
+		return nil, errors.New("the module does not import wasi_snapshot_preview1.sched_yield, () -> i32: the host needs it to stop a call that overruns (Go's wasip1 modules import it; see docs/routing-plugins.md)")
+	}
+	g := binary.AppendUvarint(nil, uint64(importedGlobals+definedGlobals))
+	check := append([]byte{opGlobalGet}, g...)
+	check = append(check, opI32Const, 1, opI32Sub, opGlobalSet)
+	check = append(check, g...)
+	check = append(check, opGlobalGet)
+	check = append(check, g...)
+	check = append(check, opI32Eqz, opIf, blockEmpty, opCall)
+	check = binary.AppendUvarint(check, uint64(yield))
+	check = append(check, opDrop, opI32Const)
+	check = binary.AppendVarint(check, fuel)
+	check = append(check, opGlobalSet)
+	check = append(check, g...)
+	check = append(check, opEnd)
 
 	out := append([]byte(nil), module[:8]...)
 	emit := func(id byte, body []byte) {
@@ -75,25 +110,16 @@ func instrument(module []byte) ([]byte, error) {
 		out = binary.AppendUvarint(out, uint64(len(body)))
 		out = append(out, body...)
 	}
-	newGlobal := []byte{valI32, 1, opI32Const, 0, opEnd} // mutable i32 = 0
-	newExport := binary.AppendUvarint(nil, uint64(len(interruptExport)))
-	newExport = append(newExport, interruptExport...)
-	newExport = append(newExport, exportGlobal)
-	newExport = binary.AppendUvarint(newExport, uint64(index))
-	addedGlobal, addedExport := false, false
+	newGlobal := binary.AppendVarint([]byte{valI32, 1, opI32Const}, fuel) // mutable i32 = fuel
+	newGlobal = append(newGlobal, opEnd)
+	addedGlobal := false
 	for _, s := range sections {
-		if s.id != secCustom {
-			// Sections come in id order (data count, 12, sits between
-			// element and code): a missing global or export section goes
-			// before the first section that must follow it.
-			if !addedGlobal && s.id != secGlobal && order(s.id) > order(secGlobal) {
-				emit(secGlobal, append([]byte{1}, newGlobal...))
-				addedGlobal = true
-			}
-			if !addedExport && s.id != secExport && order(s.id) > order(secExport) {
-				emit(secExport, append([]byte{1}, newExport...))
-				addedExport = true
-			}
+		// Sections come in id order (data count, 12, sits between element
+		// and code): a missing global section goes before the first
+		// section that must follow it.
+		if s.id != secCustom && !addedGlobal && s.id != secGlobal && order(s.id) > order(secGlobal) {
+			emit(secGlobal, append([]byte{1}, newGlobal...))
+			addedGlobal = true
 		}
 		switch s.id {
 		case secCustom:
@@ -104,14 +130,6 @@ func instrument(module []byte) ([]byte, error) {
 		case secGlobal:
 			emit(s.id, appendToVector(s.body, definedGlobals, newGlobal))
 			addedGlobal = true
-		case secExport:
-			er := reader{b: s.body}
-			n := er.u32()
-			if er.err != nil {
-				return nil, fmt.Errorf("export section: %w", er.err)
-			}
-			emit(s.id, appendToVector(s.body, n, newExport))
-			addedExport = true
 		case secCode:
 			body, err := instrumentCode(s.body, check)
 			if err != nil {
@@ -125,30 +143,125 @@ func instrument(module []byte) ([]byte, error) {
 	if !addedGlobal {
 		emit(secGlobal, append([]byte{1}, newGlobal...))
 	}
-	if !addedExport {
-		emit(secExport, append([]byte{1}, newExport...))
-	}
 	return out, nil
+}
+
+// checkExports says which of the ABI's functions a module lacks, before
+// anything else is said about it.
+func checkExports(module []byte) error {
+	if len(module) < 8 {
+		return nil // instrument says what is wrong
+	}
+	r := reader{b: module[8:]}
+	exports := map[string]bool{}
+	for len(r.b) > 0 && r.err == nil {
+		id := r.byte()
+		body := r.bytes(int(r.u32()))
+		if id != secExport {
+			continue
+		}
+		er := reader{b: body}
+		for n := er.u32(); n > 0 && er.err == nil; n-- {
+			name := er.bytes(int(er.u32()))
+			if kind := er.byte(); kind == 0 {
+				exports[string(name)] = true
+			}
+			er.u32()
+		}
+	}
+	if r.err != nil {
+		return nil
+	}
+	for _, e := range abiExports {
+		if !exports[e] {
+			return fmt.Errorf("the module does not export %s: build it against sdk/routing (see docs/routing-plugins.md)", e)
+		}
+	}
+	return nil
+}
+
+// readTypes returns the encoding of each function type.
+func readTypes(b []byte) ([][]byte, error) {
+	r := reader{b: b}
+	n := r.u32()
+	types := make([][]byte, 0, min(n, 1<<16))
+	for range n {
+		start := r.b
+		if form := r.byte(); form != 0x60 {
+			return nil, fmt.Errorf("type of form 0x%02x is not supported by the plugin host", form)
+		}
+		r.bytes(int(r.u32())) // params
+		r.bytes(int(r.u32())) // results
+		if r.err != nil {
+			return nil, r.err
+		}
+		types = append(types, start[:len(start)-len(r.b)])
+	}
+	return types, r.err
+}
+
+// yieldType is the encoding of () -> i32.
+var yieldType = []byte{0x60, 0, 1, valI32}
+
+// readImports counts the imported globals and finds the function index of
+// wasi_snapshot_preview1.sched_yield (-1 if not imported).
+func readImports(b []byte, types [][]byte) (globals uint32, yield int, err error) {
+	r := reader{b: b}
+	yield = -1
+	funcs := 0
+	for n := r.u32(); n > 0 && r.err == nil; n-- {
+		module := r.bytes(int(r.u32()))
+		name := r.bytes(int(r.u32()))
+		switch kind := r.byte(); kind {
+		case 0: // func: type index
+			t := r.u32()
+			if string(module) == "wasi_snapshot_preview1" && string(name) == "sched_yield" &&
+				int(t) < len(types) && string(types[t]) == string(yieldType) {
+				yield = funcs
+			}
+			funcs++
+		case 1: // table: reftype, limits
+			r.byte()
+			r.limits()
+		case 2: // memory: limits
+			r.limits()
+		case 3: // global: valtype, mutability
+			r.byte()
+			r.byte()
+			globals++
+		case 4: // tag: attribute, type index
+			r.byte()
+			r.u32()
+		default:
+			return 0, -1, fmt.Errorf("import of unknown kind %d", kind)
+		}
+	}
+	return globals, yield, r.err
 }
 
 const (
 	secCustom = 0
+	secType   = 1
 	secImport = 2
 	secGlobal = 6
 	secExport = 7
 	secCode   = 10
 
-	exportGlobal = 3
-	valI32       = 0x7f
-	blockEmpty   = 0x40
+	valI32     = 0x7f
+	blockEmpty = 0x40
 
 	opUnreachable = 0x00
 	opBlock       = 0x02
 	opLoop        = 0x03
 	opIf          = 0x04
 	opEnd         = 0x0b
+	opCall        = 0x10
+	opDrop        = 0x1a
 	opGlobalGet   = 0x23
+	opGlobalSet   = 0x24
 	opI32Const    = 0x41
+	opI32Eqz      = 0x45
+	opI32Sub      = 0x6b
 )
 
 // order places a section id in the binary's required order.
@@ -167,34 +280,6 @@ func appendToVector(vec []byte, n uint32, elem []byte) []byte {
 	out := binary.AppendUvarint(nil, uint64(n+1))
 	out = append(out, r.b...)
 	return append(out, elem...)
-}
-
-func countImportedGlobals(b []byte) (uint32, error) {
-	r := reader{b: b}
-	var globals uint32
-	for n := r.u32(); n > 0 && r.err == nil; n-- {
-		r.bytes(int(r.u32())) // module
-		r.bytes(int(r.u32())) // name
-		switch kind := r.byte(); kind {
-		case 0: // func: type index
-			r.u32()
-		case 1: // table: reftype, limits
-			r.byte()
-			r.limits()
-		case 2: // memory: limits
-			r.limits()
-		case 3: // global: valtype, mutability
-			r.byte()
-			r.byte()
-			globals++
-		case 4: // tag: attribute, type index
-			r.byte()
-			r.u32()
-		default:
-			return 0, fmt.Errorf("import of unknown kind %d", kind)
-		}
-	}
-	return globals, r.err
 }
 
 // instrumentCode rewrites every function body of a code section.

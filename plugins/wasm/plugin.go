@@ -57,56 +57,75 @@ type instance struct {
 	inCap       int    // and its size: reused while the facts fit
 	stack       [1]uint64
 	watchdog    *time.Timer
-	interrupt   api.MutableGlobal // sy_interrupt, added by instrument
-	timedOut    atomic.Bool
+	timedOut    atomic.Bool // set by the watchdog
 
 	clock int64 // the call's wall time, Unix ns
 	mono  int64 // monotonic clock, advancing per read
 	rng   *rand.ChaCha8
 }
 
+// initTimeout bounds a new instance's initialization (Go's runtime and
+// package init run in _initialize).
+const initTimeout = 5 * time.Second
+
 func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 	in := &instance{rng: rand.NewChaCha8([32]byte{})}
 	cfg := wazero.NewModuleConfig().
-		WithName(""). // anonymous: many instances of one module
-		WithStartFunctions("_initialize").
+		WithName("").         // anonymous: many instances of one module
+		WithStartFunctions(). // _initialize is called below, under the watchdog
 		WithStderr(p.stderr).
 		WithWalltime(func() (int64, int32) { return in.clock / 1e9, int32(in.clock % 1e9) }, 1).
 		WithNanotime(func() int64 { in.mono += 1000; return in.mono }, 1).
 		WithNanosleep(func(int64) {}). // no sleeping: the watchdog ends a call that waits
+		WithOsyield(in.yield).         // instrument calls it every 10,000 loop iterations
 		WithRandSource(randReader{in})
 	mod, err := p.host.rt.InstantiateModule(ctx, p.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
+	fail := func(err error) (*instance, error) {
+		mod.Close(ctx)
+		return nil, err
+	}
 	in.mod = mod
+	// The watchdog marks an overrunning call; the guest's next
+	// sched_yield ends it. The instance is never reused after that.
+	in.watchdog = time.AfterFunc(time.Hour, func() { in.timedOut.Store(true) })
+	in.watchdog.Stop()
 	in.input, in.rout, in.mem = mod.ExportedFunction("sy_input"), mod.ExportedFunction("sy_route"), mod.Memory()
 	in.collect = mod.ExportedFunction("sy_collect")
 	if in.mem == nil {
-		mod.Close(ctx)
-		return nil, errors.New("the module exports no memory")
+		return fail(errors.New("the module exports no memory"))
+	}
+	if init := mod.ExportedFunction("_initialize"); init != nil {
+		in.watchdog.Reset(initTimeout)
+		_, err := init.Call(ctx)
+		in.watchdog.Stop()
+		if err != nil {
+			return fail(in.callError("_initialize", err))
+		}
+	}
+	in.watchdog.Reset(initTimeout)
+	res, err := mod.ExportedFunction("sy_abi_version").Call(ctx)
+	in.watchdog.Stop()
+	if err != nil {
+		return fail(in.callError("sy_abi_version", err))
+	}
+	if len(res) != 1 || uint32(res[0]) != abi.Version {
+		return fail(fmt.Errorf("the module speaks ABI version %v; this gateway speaks %d: rebuild it against a matching sdk/routing", res, abi.Version))
 	}
 	in.memSize = in.mem.Size()
-	v := mod.ExportedFunction("sy_abi_version")
-	res, err := v.Call(ctx)
-	if err != nil || len(res) != 1 || uint32(res[0]) != abi.Version {
-		mod.Close(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("sy_abi_version: %w", err)
-		}
-		return nil, fmt.Errorf("the module speaks ABI version %v; this gateway speaks %d: rebuild it against a matching sdk/routing", res, abi.Version)
-	}
-	g, ok := mod.ExportedGlobal(interruptExport).(api.MutableGlobal)
-	if !ok {
-		mod.Close(ctx)
-		return nil, errors.New("the instrumented module lacks its interrupt global")
-	}
-	in.interrupt = g
-	// The watchdog stops an overrunning call: the guest traps at its next
-	// loop header. The instance is never reused after that.
-	in.watchdog = time.AfterFunc(time.Hour, func() { in.timedOut.Store(true); g.Set(1) })
-	in.watchdog.Stop()
 	return in, nil
+}
+
+// errOverrun is what yield panics with to end an overrunning call.
+var errOverrun = errors.New("overran its time budget")
+
+// yield is the guest's sched_yield: where an overrunning call ends.
+func (in *instance) yield() {
+	if in.timedOut.Load() {
+		panic(errOverrun)
+	}
 }
 
 // randReader is the guest's random source: the call's seed, through ChaCha8.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,5 +210,29 @@ func BenchmarkDecide(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A plugin spinning in a loop must not hold up the gateway's garbage
+// collector: compiled WASM is not Go code the runtime can stop, so the
+// guest has to call out now and then. Before it did, a collection that
+// started during an endless loop hung the process.
+func TestSpinningPluginDoesNotBlockTheCollector(t *testing.T) {
+	p := load(t, wasm.Config{Instances: 1, Timeout: 2 * time.Second, QuarantineAfter: 100})
+	done := make(chan error, 1)
+	go func() {
+		var d abi.Decision
+		done <- p.Decide(context.Background(), facts("loop"), &d)
+	}()
+	time.Sleep(200 * time.Millisecond) // the guest is spinning now
+	collected := make(chan struct{})
+	go func() { runtime.GC(); close(collected) }()
+	select {
+	case <-collected:
+	case <-time.After(time.Second): // the spin lasts 2 s: a collection that waits for it is stuck
+		t.Fatal("a garbage collection waited on the spinning plugin")
+	}
+	if err := <-done; !errors.Is(err, wasm.ErrTimeout) {
+		t.Fatalf("spin ended with %v, want ErrTimeout", err)
 	}
 }
