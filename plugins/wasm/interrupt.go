@@ -15,7 +15,7 @@ var abiExports = []string{"sy_abi_version", "sy_input", "sy_route"}
 const fuel = 10000
 
 // instrument rewrites a module so that a call can always be stopped: it
-// adds a mutable i32 global, $fuel, and at the head of every loop
+// adds a mutable i32 global, $fuel, and before every branch back to a loop
 //
 //	global.get $fuel  i32.const 1  i32.sub  global.set $fuel
 //	global.get $fuel  i32.eqz
@@ -26,7 +26,7 @@ const fuel = 10000
 //
 // where $sched_yield is the module's import of WASI's sched_yield. The
 // host's sched_yield checks the call's watchdog and panics out of an
-// overrunning call. A call that runs forever must go round some loop
+// overrunning call. A call that runs forever must branch back to some loop
 // (recursion without one ends when the stack does), so it reaches
 // sched_yield within 10,000 iterations.
 //
@@ -255,6 +255,9 @@ const (
 	opLoop        = 0x03
 	opIf          = 0x04
 	opEnd         = 0x0b
+	opBr          = 0x0c
+	opBrIf        = 0x0d
+	opBrTable     = 0x0e
 	opCall        = 0x10
 	opDrop        = 0x1a
 	opGlobalGet   = 0x23
@@ -308,6 +311,10 @@ func instrumentCode(sec []byte, check []byte) ([]byte, error) {
 	return out, nil
 }
 
+// instrumentFunc puts the check before every branch back to a loop: the
+// only way a function repeats. (At loop headers it would also run on
+// every entry into a loop, and Go's wasm code wraps each function body in
+// one, so every call would pay.)
 func instrumentFunc(out, fn, check []byte) ([]byte, error) {
 	r := reader{b: fn}
 	for locals := r.u32(); locals > 0 && r.err == nil; locals-- {
@@ -318,19 +325,45 @@ func instrumentFunc(out, fn, check []byte) ([]byte, error) {
 		return nil, fmt.Errorf("locals: %w", r.err)
 	}
 	out = append(out, fn[:len(fn)-len(r.b)]...)
+	loops := []bool{false} // the control stack: is each open block a loop? (the function's own block is not)
+	backward := func(label uint32) bool {
+		return int(label) < len(loops) && loops[len(loops)-1-int(label)]
+	}
 	for len(r.b) > 0 {
 		start := r.b
 		op := r.byte()
-		if err := r.skipImmediates(op); err != nil {
-			return nil, err
+		back := false
+		switch op {
+		case opBlock, opLoop, opIf:
+			loops = append(loops, op == opLoop)
+			r.blockType()
+		case opEnd:
+			if len(loops) == 0 {
+				return nil, errors.New("end without a block")
+			}
+			loops = loops[:len(loops)-1]
+		case opBr, opBrIf:
+			back = backward(r.u32())
+		case opBrTable:
+			for n := r.u32(); n > 0 && r.err == nil; n-- {
+				back = backward(r.u32()) || back
+			}
+			back = backward(r.u32()) || back
+		default:
+			if err := r.skipImmediates(op); err != nil {
+				return nil, err
+			}
 		}
 		if r.err != nil {
 			return nil, fmt.Errorf("opcode 0x%02x: %w", op, r.err)
 		}
-		out = append(out, start[:len(start)-len(r.b)]...)
-		if op == opLoop {
+		if back {
 			out = append(out, check...)
 		}
+		out = append(out, start[:len(start)-len(r.b)]...)
+	}
+	if len(loops) != 0 {
+		return nil, errors.New("the function's blocks are not all closed")
 	}
 	return out, nil
 }
