@@ -1,15 +1,20 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 )
 
-var abBin = flag.String("ab", "", "compare the gateway with this other switchyard binary (B): both run, and the latency load alternates between them in 2 s windows, each beside the direct load, so the VM's drift hits both alike")
+var (
+	abBin    = flag.String("ab", "", "compare the gateway with this other switchyard binary (B): both run, and the latency load alternates between them in 2 s windows, each beside the direct load, so the VM's drift hits both alike")
+	abPlugin = flag.String("ab-plugin", "", "compare the gateway with itself deciding routes through this WASM routing plugin (B), in the same way as --ab")
+)
 
 // abPhase measures added latency for two gateway builds, A (--bin) and B
 // (--ab). Separate runs on this shared VM differ by more than most
@@ -18,7 +23,18 @@ var abBin = flag.String("ab", "", "compare the gateway with this other switchyar
 // the windows of each are pooled.
 func abPhase(dir, gwCfg, simURL, gwURL, key string) error {
 	addr := freeAddr()
-	b, err := startBin(*abBin, "gateway B", "serve", "--addr", addr, "--data", filepath.Join(dir, "data-b"), "--config", gwCfg, "--log-level", "error")
+	binB, cfgB, nameB := *abBin, gwCfg, "B "+filepath.Base(*abBin)
+	if *abPlugin != "" {
+		binB, cfgB, nameB = *bin, filepath.Join(dir, "gateway-plugin.json"), "B with plugin "+filepath.Base(*abPlugin)
+		abs, err := filepath.Abs(*abPlugin)
+		if err != nil {
+			return err
+		}
+		if err := withPlugin(gwCfg, cfgB, abs); err != nil {
+			return err
+		}
+	}
+	b, err := startBin(binB, "gateway B", "serve", "--addr", addr, "--data", filepath.Join(dir, "data-b"), "--config", cfgB, "--log-level", "error")
 	if err != nil {
 		return err
 	}
@@ -38,7 +54,7 @@ func abPhase(dir, gwCfg, simURL, gwURL, key string) error {
 		name, url, key string
 		direct, via    result
 	}
-	sides := []*side{{name: "A " + filepath.Base(*bin), url: gwURL, key: key}, {name: "B " + filepath.Base(*abBin), url: bURL, key: keyB}}
+	sides := []*side{{name: "A " + filepath.Base(*bin), url: gwURL, key: key}, {name: nameB, url: bURL, key: keyB}}
 	windows := max(2, int(2**duration/window))
 	for w := range windows {
 		s := sides[w%2]
@@ -62,6 +78,24 @@ func abPhase(dir, gwCfg, simURL, gwURL, key string) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// withPlugin writes to out the gateway config at in with a routing plugin.
+func withPlugin(in, out, plugin string) error {
+	b, err := os.ReadFile(in)
+	if err != nil {
+		return err
+	}
+	var cfg map[string]map[string]any
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return err
+	}
+	cfg["gateway"]["routing_plugin"] = map[string]any{"path": plugin}
+	b, err = json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(out, b, 0o644)
 }
 
 // merge adds o's samples to r, keeping lat sorted.

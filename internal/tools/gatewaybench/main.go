@@ -175,7 +175,7 @@ func run() error {
 	openLoop(gwURL, key, "upstream-50ms", false, 200, time.Second)
 	openLoop(simURL, key, "upstream-50ms", false, 200, time.Second)
 
-	if *abBin != "" {
+	if *abBin != "" || *abPlugin != "" {
 		return abPhase(dir, gwCfg, simURL, gwURL, key)
 	}
 	if *only == "" || *only == "latency" {
