@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -234,5 +235,62 @@ func TestSpinningPluginDoesNotBlockTheCollector(t *testing.T) {
 	}
 	if err := <-done; !errors.Is(err, wasm.ErrTimeout) {
 		t.Fatalf("spin ended with %v, want ErrTimeout", err)
+	}
+}
+
+// The ABI needs no Go: a plugin written in WebAssembly text decides too.
+func TestPluginInWebAssemblyText(t *testing.T) {
+	module := wasmtest.BuildWAT(t, "testdata/wat/firsthealthy.wat")
+	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	p, err := h.Load(context.Background(), "firsthealthy", module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		unwell []int // targets rate limited
+		want   []int
+		reason string
+	}{
+		{"first is healthy", nil, []int{0}, "first healthy target"},
+		{"first two are not", []int{0, 1}, []int{2}, "first healthy target"},
+		{"none is", []int{0, 1, 2}, []int{0}, "none healthy: default route"},
+	} {
+		f := facts("any")
+		f.Targets[2].RateLimited = false
+		for _, i := range tc.unwell {
+			f.Targets[i].RateLimited = true
+		}
+		var d abi.Decision
+		if err := p.Decide(context.Background(), f, &d); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !slices.Equal(d.Targets, tc.want) || d.Reason != tc.reason {
+			t.Fatalf("%s: decision %+v, want %v %q", tc.name, d, tc.want, tc.reason)
+		}
+	}
+}
+
+func BenchmarkDecideWAT(b *testing.B) {
+	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	p, err := h.Load(context.Background(), "firsthealthy", wasmtest.BuildWAT(b, "testdata/wat/firsthealthy.wat"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := facts("any")
+	var d abi.Decision
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Decide(context.Background(), f, &d); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/switchyard/switchyard/gateway/realclients"
 )
 
 var (
@@ -43,3 +45,42 @@ func Build(t testing.TB, pkg string) []byte {
 // Behaviours is the host's test plugin: the requested model picks what it
 // does ("cheapest", "panic", "loop", "none", ...; see its source).
 const Behaviours = "github.com/switchyard/switchyard/plugins/wasm/testdata/behaviours"
+
+// wat2wasm converts WebAssembly text with the wabt npm package, which
+// scripts/install-clients.sh installs with the pinned clients.
+const wat2wasm = `const fs = require('fs');
+require('wabt')().then(w => {
+  const m = w.parseWat(process.argv[2], fs.readFileSync(process.argv[2], 'utf8'), {bulk_memory: true});
+  m.resolveNames(); m.validate();
+  fs.writeFileSync(process.argv[3], Buffer.from(m.toBinary({}).buffer));
+}).catch(e => { console.error(String(e)); process.exit(1); });
+`
+
+// BuildWAT assembles a .wat file. Without the npm install it skips the
+// test, or fails it under SWITCHYARD_REQUIRE_CLIENTS=1 (go tool task test).
+func BuildWAT(t testing.TB, path string) []byte {
+	t.Helper()
+	dir, err := realclients.Dir()
+	if err != nil {
+		if realclients.Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	tmp := t.TempDir()
+	script := filepath.Join(tmp, "wat2wasm.cjs")
+	if err := os.WriteFile(script, []byte(wat2wasm), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "plugin.wasm")
+	cmd := exec.Command("node", script, path, out)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("assemble %s: %v\n%s", path, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
