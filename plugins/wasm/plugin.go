@@ -206,12 +206,18 @@ func (in *instance) call(timeout time.Duration, f *abi.Facts, d *abi.Decision) e
 	defer in.watchdog.Stop()
 	if len(in.buf) > in.inCap {
 		// The guest's buffer stays valid until the next sy_input: ask
-		// for a bigger one only when the facts outgrow it.
-		in.stack[0] = uint64(2 * len(in.buf))
+		// for a bigger one only when the facts outgrow it, rounded up to
+		// 4 KiB so that facts growing a little do not ask every time.
+		size := (len(in.buf) + 4095) &^ 4095
+		in.stack[0] = uint64(size)
 		if err := in.input.CallWithStack(ctx, in.stack[:]); err != nil {
 			return in.callError("sy_input", err)
 		}
-		in.inPtr, in.inCap = uint32(in.stack[0]), 2*len(in.buf)
+		if in.stack[0] == 0 {
+			in.inCap = 0
+			return fmt.Errorf("the plugin has no room for %d bytes of facts (sy_input returned 0)", size)
+		}
+		in.inPtr, in.inCap = uint32(in.stack[0]), size
 	}
 	if !in.mem.Write(in.inPtr, in.buf) {
 		return fmt.Errorf("sy_input returned address %d, outside the plugin's memory", in.inPtr)

@@ -7,7 +7,7 @@
   (import "wasi_snapshot_preview1" "sched_yield" (func $sched_yield (result i32)))
   (memory (export "memory") 2)
 
-  ;; The facts go at 4096 (up to 60 KiB), the decision at 1024.
+  ;; The facts go at 4096 (up to 124 KiB), the decision at 1024.
   (global $in i32 (i32.const 4096))
   (global $out i32 (i32.const 1024))
   (global $pos (mut i32) (i32.const 0))
@@ -17,7 +17,7 @@
   (func (export "sy_abi_version") (result i32) (i32.const 1))
 
   (func (export "sy_input") (param $size i32) (result i32)
-    (if (i32.gt_u (local.get $size) (i32.const 61440)) (then (return (i32.const 0))))
+    (if (i32.gt_u (local.get $size) (i32.const 126976)) (then (return (i32.const 0)))) ;; 0: no room
     (global.get $in))
 
   ;; uvarint reads an unsigned LEB128 number at $pos.

@@ -1,0 +1,213 @@
+// Package routing is the conformance suite every routing plugin must
+// pass: well-formed answers for edge inputs, determinism, the time budget,
+// and no state carried from one call to the next unless the plugin says
+// it keeps some. Run it from a plugin's own test:
+//
+//	func TestConformance(t *testing.T) {
+//		module, _ := os.ReadFile("plugin.wasm")
+//		routing.Run(t, module, routing.Options{})
+//	}
+package routing
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/plugins/wasm"
+	"github.com/switchyard/switchyard/sdk/routing/abi"
+)
+
+// Options describe the plugin under test.
+type Options struct {
+	// Model is the requested model in the suite's facts; default
+	// "claude-sonnet-4-5".
+	Model string
+	// Stateful declares that the plugin keeps state between calls on
+	// purpose (a counter for round robin, say): the state checks skip.
+	Stateful bool
+	// Timeout is the time budget each decision must keep; default 10ms,
+	// the gateway's.
+	Timeout time.Duration
+	// CacheDir keeps compiled modules across runs; default: a temporary
+	// directory for the run.
+	CacheDir string
+}
+
+// Run runs the suite against module.
+func Run(t *testing.T, module []byte, o Options) {
+	if o.Model == "" {
+		o.Model = "claude-sonnet-4-5"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Millisecond
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = t.TempDir() // compile once for the whole run
+	}
+	t.Run("WellFormed", func(t *testing.T) { wellFormed(t, module, o) })
+	t.Run("Deterministic", func(t *testing.T) { deterministic(t, module, o) })
+	t.Run("TimeBudget", func(t *testing.T) { timeBudget(t, module, o) })
+	t.Run("NoStateBetweenCalls", func(t *testing.T) {
+		if o.Stateful {
+			t.Skip("the plugin declares that it keeps state between calls")
+		}
+		noState(t, module, o)
+	})
+}
+
+// load loads module with the time budget only TimeBudget holds it to:
+// the other checks are about answers, and must not fail on a slow machine.
+func load(t *testing.T, module []byte, o Options, instances int) *wasm.Plugin {
+	t.Helper()
+	return loadWithin(t, module, o, instances, 10*time.Second)
+}
+
+func loadWithin(t *testing.T, module []byte, o Options, instances int, budget time.Duration) *wasm.Plugin {
+	t.Helper()
+	h, err := wasm.NewHost(context.Background(), wasm.Config{CacheDir: o.CacheDir, Instances: instances, Timeout: budget, QuarantineAfter: 1 << 30}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	p, err := h.Load(context.Background(), "plugin", module)
+	if err != nil {
+		t.Fatalf("the module does not load: %v", err)
+	}
+	return p
+}
+
+// Facts is the suite's typical call: three targets, one rate limited.
+func Facts(model string) *abi.Facts {
+	return &abi.Facts{
+		Clock: time.Date(2026, 12, 3, 9, 30, 0, 0, time.UTC).UnixNano(), Seed: 0x5eed,
+		Model: model, API: "anthropic.messages", EstimatedTokens: 4000, Tools: true,
+		CallID: "conformance", KeyID: "k1", Agent: "reviewer", Team: "eng", User: "ana", TaskType: "review",
+		Tags:          []abi.Tag{{Key: "task", Value: "review"}},
+		BudgetLeftUSD: 20,
+		Targets: []abi.Target{
+			{Provider: "anthropic", Model: "claude-sonnet-4-5", Tools: true, LatencyMS: 900, ErrorRate: 0.01, InputUSDPerMTok: 3, OutputUSDPerMTok: 15, ContextWindow: 200000},
+			{Provider: "openai", Model: "gpt-5-mini", Tools: true, LatencyMS: 600, InputUSDPerMTok: 0.25, OutputUSDPerMTok: 2, ContextWindow: 400000},
+			{Provider: "gemini", Model: "gemini-2.5-flash", Tools: true, RateLimited: true, LatencyMS: 450, InputUSDPerMTok: 0.3, OutputUSDPerMTok: 2.5, ContextWindow: 1000000},
+		},
+		Default: []int{0, 1},
+	}
+}
+
+// edges are inputs a plugin must answer without failing (an empty answer,
+// no route, is an answer).
+func edges(model string) map[string]*abi.Facts {
+	noneHealthy := Facts(model)
+	for i := range noneHealthy.Targets {
+		noneHealthy.Targets[i].CoolingDown = true
+		noneHealthy.Targets[i].RateLimited = true
+	}
+	noTags := Facts(model)
+	noTags.Tags, noTags.TaskType = nil, ""
+	manyTags := Facts(model)
+	manyTags.Tags = nil
+	for i := range abi.MaxTags {
+		manyTags.Tags = append(manyTags.Tags, abi.Tag{Key: "k" + strconv.Itoa(i), Value: "v"})
+	}
+	noTargets := Facts(model)
+	noTargets.Targets, noTargets.Default = nil, nil
+	manyTargets := Facts(model)
+	for i := range 1000 {
+		manyTargets.Targets = append(manyTargets.Targets, abi.Target{Provider: "p" + strconv.Itoa(i), Model: "m", InputUSDPerMTok: -1, OutputUSDPerMTok: -1})
+	}
+	unpriced := Facts(model)
+	for i := range unpriced.Targets {
+		unpriced.Targets[i].InputUSDPerMTok, unpriced.Targets[i].OutputUSDPerMTok = -1, -1
+	}
+	broke := Facts(model)
+	broke.BudgetLeftUSD = 0
+	return map[string]*abi.Facts{
+		"typical": Facts(model), "no target healthy": noneHealthy, "no tags": noTags,
+		"4096 tags": manyTags, "no targets": noTargets, "1003 targets": manyTargets,
+		"nothing priced": unpriced, "no budget left": broke, "no default route": func() *abi.Facts { f := Facts(model); f.Default = nil; return f }(),
+	}
+}
+
+func wellFormed(t *testing.T, module []byte, o Options) {
+	p := load(t, module, o, 1)
+	for name, f := range edges(o.Model) {
+		var d abi.Decision
+		if err := p.Decide(context.Background(), f, &d); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func deterministic(t *testing.T, module []byte, o Options) {
+	// Three separate instances, and three calls on one: the same facts
+	// must give the same answer every time, and another seed and clock
+	// may give another (not checked: a plugin may ignore both).
+	var first *abi.Decision
+	check := func(where string, p *wasm.Plugin) {
+		var d abi.Decision
+		if err := p.Decide(context.Background(), Facts(o.Model), &d); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if first == nil {
+			first = &d
+			return
+		}
+		if !reflect.DeepEqual(normal(d), normal(*first)) {
+			t.Errorf("%s answered %+v; the first answer to the same facts was %+v", where, d, *first)
+		}
+	}
+	for i := range 3 {
+		check(fmt.Sprintf("instance %d", i+1), load(t, module, o, 1))
+	}
+	if o.Stateful {
+		return
+	}
+	p := load(t, module, o, 1)
+	for i := range 3 {
+		check(fmt.Sprintf("call %d on one instance", i+1), p)
+	}
+}
+
+func normal(d abi.Decision) abi.Decision {
+	if len(d.Targets) == 0 {
+		d.Targets = nil
+	}
+	return d
+}
+
+func timeBudget(t *testing.T, module []byte, o Options) {
+	p := loadWithin(t, module, o, 1, o.Timeout)
+	f := Facts(o.Model)
+	for i := range 1000 {
+		var d abi.Decision
+		if err := p.Decide(context.Background(), f, &d); err != nil {
+			t.Fatalf("decision %d of 1000 within %s: %v", i+1, o.Timeout, err)
+		}
+	}
+}
+
+func noState(t *testing.T, module []byte, o Options) {
+	// A, then B, then A again on the same instance must answer A as a
+	// fresh instance does.
+	fresh := load(t, module, o, 1)
+	var want abi.Decision
+	if err := fresh.Decide(context.Background(), Facts(o.Model), &want); err != nil {
+		t.Fatal(err)
+	}
+	p := load(t, module, o, 1)
+	for name, f := range edges(o.Model) {
+		var d abi.Decision
+		if err := p.Decide(context.Background(), f, &d); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := p.Decide(context.Background(), Facts(o.Model), &d); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(normal(d), normal(want)) {
+			t.Fatalf("after the %q facts the plugin answered %+v to the typical facts; a fresh instance answers %+v: state carried over (declare Stateful if that is meant)", name, d, want)
+		}
+	}
+}
