@@ -83,7 +83,7 @@ type Gateway struct {
 }
 
 // New builds a gateway from cfg. Nothing runs until Start.
-func New(cfg Config, opts Options) (*Gateway, error) {
+func New(cfg Config, opts Options) (_ *Gateway, err error) {
 	if opts.Store == nil {
 		return nil, errors.New("gateway: no event store")
 	}
@@ -100,6 +100,11 @@ func New(cfg Config, opts Options) (*Gateway, error) {
 	}
 	provs, router := b.provs, b.router
 	g.plugins = b.plugins
+	defer func() {
+		if err != nil && b.plugins != nil {
+			b.plugins.Close(context.Background()) // New failed after loading the plugin
+		}
+	}()
 	g.prices.Store(b.prices)
 	g.budget, err = budget.New(budget.Config{Rules: cfg.Budgets}, opts.Now, opts.Log.With("component", "budget"))
 	if err != nil {
