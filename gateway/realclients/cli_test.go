@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/gateway/gatewaytest"
+	"github.com/switchyard/switchyard/gateway/realclients"
 )
 
 // cliTimeout bounds one CLI run; they take 1 to 10 s here.
@@ -84,7 +85,7 @@ func checkCLICalls(t *testing.T, s *gatewaytest.Stack, client, session string, a
 
 func TestClaudeCode(t *testing.T) {
 	t.Parallel()
-	dir := clientsDir(t)
+	dir := realclients.DirOrSkip(t)
 	s := newStack(t)
 	for _, tc := range cliCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,7 +123,7 @@ func TestClaudeCode(t *testing.T) {
 
 func TestCodex(t *testing.T) {
 	t.Parallel()
-	dir := clientsDir(t)
+	dir := realclients.DirOrSkip(t)
 	s := newStack(t)
 	for _, tc := range cliCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,7 +167,7 @@ func TestCodex(t *testing.T) {
 
 func TestOpenCode(t *testing.T) {
 	t.Parallel()
-	dir := clientsDir(t)
+	dir := realclients.DirOrSkip(t)
 	s := newStack(t)
 	for _, tc := range cliCases {
 		t.Run(tc.name, func(t *testing.T) {

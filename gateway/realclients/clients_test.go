@@ -18,20 +18,6 @@ import (
 	"github.com/switchyard/switchyard/gateway/route"
 )
 
-// clientsDir finds the pinned install (see realclients.Dir), skipping the
-// test without it unless the install is required.
-func clientsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := realclients.Dir()
-	if err != nil {
-		if realclients.Required() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	return dir
-}
-
 // newStack is a gateway whose routes send the model names the CLIs use by
 // default to the simulator.
 func newStack(t *testing.T) *gatewaytest.Stack {
@@ -98,7 +84,7 @@ func tail(s string, n int) string {
 // node runs a case of an SDK script and decodes its JSON answer.
 func node(t *testing.T, script, name string, env ...string) map[string]any {
 	t.Helper()
-	env = append(env, "CLIENTS_DIR="+clientsDir(t))
+	env = append(env, "CLIENTS_DIR="+realclients.DirOrSkip(t))
 	out, err := run(t, time.Minute, ".", env, "node", "testdata/"+script, name)
 	var res map[string]any
 	if jerr := json.Unmarshal(bytes.TrimSpace(out), &res); jerr != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"testing"
 )
 
 // Dir is where scripts/install-clients.sh installs the pinned clients:
@@ -38,3 +39,17 @@ func Dir() (string, error) {
 // Required reports whether a missing install must fail the tests rather
 // than skip them (SWITCHYARD_REQUIRE_CLIENTS=1, set by go tool task test).
 func Required() bool { return os.Getenv("SWITCHYARD_REQUIRE_CLIENTS") == "1" }
+
+// DirOrSkip is Dir for tests: without the install it skips the test, or
+// fails it when the install is required.
+func DirOrSkip(t testing.TB) string {
+	t.Helper()
+	dir, err := Dir()
+	if err != nil {
+		if Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return dir
+}

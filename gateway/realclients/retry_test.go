@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/gateway/gatewaytest"
 	"github.com/switchyard/switchyard/gateway/keys"
+	"github.com/switchyard/switchyard/gateway/realclients"
 )
 
 // A spend cap does not lift by retrying, so a budget refusal must tell
@@ -53,7 +54,7 @@ func brokeKey(t *testing.T, s *gatewaytest.Stack) (id, secret string) {
 
 func TestSpentBudgetIsNotRetriedBySDKs(t *testing.T) {
 	t.Parallel()
-	clientsDir(t)
+	realclients.DirOrSkip(t)
 	s := newStack(t)
 	for _, tc := range []struct{ sdk, class string }{
 		{"openai", "RateLimitError"},
@@ -85,7 +86,7 @@ func claudeOnce(t *testing.T, s *gatewaytest.Stack, key string) (result map[stri
 		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "DISABLE_TELEMETRY=1", "DISABLE_AUTOUPDATER=1", "DISABLE_ERROR_REPORTING=1",
 	}
 	args := []string{"-p", "Say hello.", "--output-format", "stream-json", "--verbose", "--model", "sim-large"}
-	out, err := run(t, 30*time.Second, t.TempDir(), env, filepath.Join(clientsDir(t), "node_modules/.bin/claude"), args...)
+	out, err := run(t, 30*time.Second, t.TempDir(), env, filepath.Join(realclients.DirOrSkip(t), "node_modules/.bin/claude"), args...)
 	for _, l := range jsonLines(out) {
 		switch {
 		case l["type"] == "result":
@@ -102,7 +103,7 @@ func claudeOnce(t *testing.T, s *gatewaytest.Stack, key string) (result map[stri
 
 func TestSpentBudgetEndsClaudeCodeAtOnce(t *testing.T) {
 	t.Parallel()
-	clientsDir(t)
+	realclients.DirOrSkip(t)
 	s := newStack(t)
 	keyID, key := brokeKey(t, s)
 	result, retries := claudeOnce(t, s, key)
@@ -119,7 +120,7 @@ func TestSpentBudgetEndsClaudeCodeAtOnce(t *testing.T) {
 // unknown or revoked key then hangs a session for minutes.
 func TestBadKeyEndsClaudeCodeAtOnce(t *testing.T) {
 	t.Parallel()
-	clientsDir(t)
+	realclients.DirOrSkip(t)
 	s := newStack(t)
 	result, retries := claudeOnce(t, s, "sy-not-a-key-of-this-gateway")
 	if result["is_error"] != true || !strings.Contains(str(result, "result"), "401") || retries != 0 {

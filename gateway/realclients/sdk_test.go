@@ -6,13 +6,14 @@ import (
 
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/gateway/keys"
+	"github.com/switchyard/switchyard/gateway/realclients"
 )
 
 var readAll = eventstore.ReadOptions{}
 
 func TestOpenAINodeSDK(t *testing.T) {
 	t.Parallel()
-	clientsDir(t)
+	realclients.DirOrSkip(t)
 	s := newStack(t)
 	env := []string{"BASE_URL=" + s.URL + "/v1", "API_KEY=" + s.Key}
 
@@ -75,7 +76,7 @@ func TestOpenAINodeSDK(t *testing.T) {
 
 func TestAnthropicNodeSDK(t *testing.T) {
 	t.Parallel()
-	clientsDir(t)
+	realclients.DirOrSkip(t)
 	s := newStack(t)
 	env := []string{"BASE_URL=" + s.URL, "API_KEY=" + s.Key}
 

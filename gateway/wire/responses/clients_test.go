@@ -115,21 +115,6 @@ func runCodex(t *testing.T, bin, model string, srv http.Handler, prompt string, 
 	return stdout.String(), work
 }
 
-// pinnedClients is the install of the real-client tests (the same pinned
-// Codex and openai SDK); without it the test skips, or fails when the
-// install is required (go tool task test).
-func pinnedClients(t *testing.T) string {
-	t.Helper()
-	dir, err := realclients.Dir()
-	if err != nil {
-		if realclients.Required() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	return dir
-}
-
 // TestCodexExec runs Codex turns through the codec: requests as Codex
 // 0.169 sends them must decode, and Codex must act on the answers. With
 // web search on (its default) Codex's requests are refused by design, so
@@ -137,7 +122,7 @@ func pinnedClients(t *testing.T) string {
 func TestCodexExec(t *testing.T) {
 	bin := os.Getenv("SWITCHYARD_CODEX")
 	if bin == "" {
-		bin = filepath.Join(pinnedClients(t), "node_modules", ".bin", "codex")
+		bin = filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin", "codex")
 	}
 	t.Run("apply_patch", func(t *testing.T) {
 		// The model answers with a call of Codex's custom apply_patch
@@ -289,7 +274,7 @@ const client = new OpenAI({ baseURL: process.env.BASE_URL + "/v1", apiKey: "test
 func TestNodeSDK(t *testing.T) {
 	modules := os.Getenv("SWITCHYARD_OPENAI_NODE")
 	if modules == "" {
-		modules = filepath.Join(pinnedClients(t), "node_modules")
+		modules = filepath.Join(realclients.DirOrSkip(t), "node_modules")
 	}
 	srv := &answerServer{t: t, answer: func(_ int, req *llm.Request) []llm.StreamEvent {
 		if req.Messages[0].Parts[0].Text == "fail please" {

@@ -60,13 +60,7 @@ require('wabt')().then(w => {
 // test, or fails it under SWITCHYARD_REQUIRE_CLIENTS=1 (go tool task test).
 func BuildWAT(t testing.TB, path string) []byte {
 	t.Helper()
-	dir, err := realclients.Dir()
-	if err != nil {
-		if realclients.Required() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	dir := realclients.DirOrSkip(t)
 	tmp := t.TempDir()
 	script := filepath.Join(tmp, "wat2wasm.cjs")
 	if err := os.WriteFile(script, []byte(wat2wasm), 0o644); err != nil {
