@@ -17,6 +17,7 @@
 package wasm
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -136,10 +137,8 @@ func Digest(module []byte) string {
 // Load compiles module, checks that it speaks this ABI and fills its
 // instance pool. name is how logs and events refer to it.
 func (h *Host) Load(ctx context.Context, name string, module []byte) (*Plugin, error) {
-	if string(module[:min(len(module), 4)]) == "\x00asm" {
-		if err := checkExports(module); err != nil {
-			return nil, fmt.Errorf("plugin %s: %w", name, err)
-		}
+	if err := checkExports(module); err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", name, err)
 	}
 	stoppable, err := instrument(module)
 	if err != nil {
@@ -148,12 +147,6 @@ func (h *Host) Load(ctx context.Context, name string, module []byte) (*Plugin, e
 	compiled, err := h.rt.CompileModule(ctx, stoppable)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: not a valid WASM module: %w", name, err)
-	}
-	for _, export := range abiExports {
-		if _, ok := compiled.ExportedFunctions()[export]; !ok {
-			compiled.Close(ctx)
-			return nil, fmt.Errorf("plugin %s: the module does not export %s: build it against sdk/routing (see docs/routing-plugins.md)", name, export)
-		}
 	}
 	p := &Plugin{
 		Name: name, Digest: Digest(module), host: h, compiled: compiled,
@@ -186,7 +179,7 @@ func (w *logWriter) Write(b []byte) (int, error) {
 	defer w.mu.Unlock()
 	w.buf = append(w.buf, b...)
 	for {
-		i := indexByte(w.buf, '\n')
+		i := bytes.IndexByte(w.buf, '\n')
 		if i < 0 {
 			break
 		}
@@ -198,15 +191,6 @@ func (w *logWriter) Write(b []byte) (int, error) {
 		w.buf = w.buf[:0]
 	}
 	return len(b), nil
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 var _ io.Writer = (*logWriter)(nil)

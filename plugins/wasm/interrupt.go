@@ -149,8 +149,8 @@ func instrument(module []byte) ([]byte, error) {
 // checkExports says which of the ABI's functions a module lacks, before
 // anything else is said about it.
 func checkExports(module []byte) error {
-	if len(module) < 8 {
-		return nil // instrument says what is wrong
+	if len(module) < 8 || string(module[:4]) != "\x00asm" {
+		return nil // not WASM at all: instrument says so
 	}
 	r := reader{b: module[8:]}
 	exports := map[string]bool{}

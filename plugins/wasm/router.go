@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/switchyard/switchyard/gateway/route"
@@ -112,15 +113,7 @@ func (r *Router) fill(s *scratch, f *route.Facts, def []route.Target) {
 	for k, v := range f.Tags {
 		a.Tags = append(a.Tags, abi.Tag{Key: k, Value: v})
 	}
-	slices.SortFunc(a.Tags, func(x, y abi.Tag) int {
-		if x.Key < y.Key {
-			return -1
-		}
-		if x.Key > y.Key {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(a.Tags, func(x, y abi.Tag) int { return strings.Compare(x.Key, y.Key) })
 	a.BudgetLeftUSD = f.BudgetLeftUSD
 	a.Targets = a.Targets[:0]
 	for i := range r.deployments {
