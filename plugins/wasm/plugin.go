@@ -98,24 +98,31 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 		return fail(errors.New("the module exports no memory"))
 	}
 	if init := mod.ExportedFunction("_initialize"); init != nil {
-		in.watchdog.Reset(initTimeout)
-		_, err := init.Call(ctx)
-		in.watchdog.Stop()
-		if err != nil {
+		if err := in.within(initTimeout, init, nil); err != nil {
 			return fail(in.callError("_initialize", err))
 		}
 	}
-	in.watchdog.Reset(initTimeout)
-	res, err := mod.ExportedFunction("sy_abi_version").Call(ctx)
-	in.watchdog.Stop()
-	if err != nil {
+	var version [1]uint64
+	if err := in.within(initTimeout, mod.ExportedFunction("sy_abi_version"), version[:]); err != nil {
 		return fail(in.callError("sy_abi_version", err))
 	}
-	if len(res) != 1 || uint32(res[0]) != abi.Version {
-		return fail(fmt.Errorf("the module speaks ABI version %v; this gateway speaks %d: rebuild it against a matching sdk/routing", res, abi.Version))
+	if uint32(version[0]) != abi.Version {
+		return fail(fmt.Errorf("the module speaks ABI version %d; this gateway speaks %d: rebuild it against a matching sdk/routing", uint32(version[0]), abi.Version))
 	}
 	in.memSize = in.mem.Size()
 	return in, nil
+}
+
+// within calls fn under the watchdog. A call the watchdog fired on is an
+// overrun even if it returned: the instance is marked and must not be
+// used again.
+func (in *instance) within(d time.Duration, fn api.Function, stack []uint64) error {
+	in.watchdog.Reset(d)
+	err := fn.CallWithStack(context.Background(), stack)
+	if !in.watchdog.Stop() && err == nil {
+		err = ErrTimeout
+	}
+	return err
 }
 
 // errOverrun is what yield panics with to end an overrunning call.
@@ -195,15 +202,25 @@ func (p *Plugin) Decide(ctx context.Context, f *abi.Facts, d *abi.Decision) erro
 	return err
 }
 
+// call decides on f under the watchdog: one time budget for the whole
+// exchange. A call the watchdog fired on is an overrun even if it
+// returned, so the instance is not used again.
 func (in *instance) call(timeout time.Duration, f *abi.Facts, d *abi.Decision) error {
+	in.watchdog.Reset(timeout)
+	err := in.decide(f, d)
+	if !in.watchdog.Stop() && err == nil {
+		err = ErrTimeout
+	}
+	return err
+}
+
+func (in *instance) decide(f *abi.Facts, d *abi.Decision) error {
+	ctx := context.Background() // the watchdog, not ctx, ends overruns
 	in.clock = f.Clock
 	var seed [32]byte
 	binary.LittleEndian.PutUint64(seed[:], f.Seed)
 	in.rng.Seed(seed)
 	in.buf = abi.AppendFacts(in.buf[:0], f)
-	ctx := context.Background() // the watchdog, not ctx, ends overruns
-	in.watchdog.Reset(timeout)
-	defer in.watchdog.Stop()
 	if len(in.buf) > in.inCap {
 		// The guest's buffer stays valid until the next sy_input: ask
 		// for a bigger one only when the facts outgrow it, rounded up to
@@ -240,7 +257,7 @@ func (in *instance) call(timeout time.Duration, f *abi.Facts, d *abi.Decision) e
 }
 
 func (in *instance) callError(fn string, err error) error {
-	if in.timedOut.Load() {
+	if in.timedOut.Load() || errors.Is(err, ErrTimeout) {
 		return ErrTimeout
 	}
 	// wazero appends the guest's stack trace; the first line says what
@@ -283,9 +300,7 @@ func (p *Plugin) collectGarbage(in *instance) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		in.watchdog.Reset(collectTimeout)
-		err := in.collect.CallWithStack(context.Background(), in.stack[:])
-		in.watchdog.Stop()
+		err := in.within(collectTimeout, in.collect, in.stack[:])
 		if err != nil || p.closed.Load() {
 			if err != nil {
 				p.host.log.Warn("routing plugin: garbage collection failed; replacing the instance", "plugin", p.Name, "err", in.callError("sy_collect", err))
