@@ -26,10 +26,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/switchyard/switchyard/sdk/routing/abi"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -148,6 +152,10 @@ func (h *Host) Load(ctx context.Context, name string, module []byte) (*Plugin, e
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: not a valid WASM module: %w", name, err)
 	}
+	if err := checkSignatures(compiled); err != nil {
+		compiled.Close(ctx)
+		return nil, fmt.Errorf("plugin %s: %w", name, err)
+	}
 	p := &Plugin{
 		Name: name, Digest: Digest(module), host: h, compiled: compiled,
 		pool: make(chan *instance, h.cfg.Instances), stderr: &logWriter{log: h.log.With("plugin", name)},
@@ -165,6 +173,39 @@ func (h *Host) Load(ctx context.Context, name string, module []byte) (*Plugin, e
 	h.mu.Unlock()
 	h.log.Info("routing plugin loaded", "plugin", name, "digest", p.Digest, "instances", h.cfg.Instances)
 	return p, nil
+}
+
+// abiSignatures are the ABI's exports' parameter and result types.
+var abiSignatures = map[string][2][]api.ValueType{
+	"sy_abi_version": {nil, {api.ValueTypeI32}},
+	"sy_input":       {{api.ValueTypeI32}, {api.ValueTypeI32}},
+	"sy_route":       {{api.ValueTypeI32}, {api.ValueTypeI32}},
+	"sy_collect":     {nil, nil},
+}
+
+// checkSignatures refuses a module whose ABI exports have other types, so
+// that a plugin built for another ABI version fails at load with a reason
+// rather than answering nonsense.
+func checkSignatures(m wazero.CompiledModule) error {
+	for name, fn := range m.ExportedFunctions() {
+		want, ok := abiSignatures[name]
+		if !ok {
+			continue
+		}
+		if !slices.Equal(fn.ParamTypes(), want[0]) || !slices.Equal(fn.ResultTypes(), want[1]) {
+			return fmt.Errorf("its export %s is (%s) -> (%s); ABI version %d needs (%s) -> (%s): rebuild it against a matching sdk/routing (see docs/routing-plugins.md)",
+				name, typeNames(fn.ParamTypes()), typeNames(fn.ResultTypes()), abi.Version, typeNames(want[0]), typeNames(want[1]))
+		}
+	}
+	return nil
+}
+
+func typeNames(ts []api.ValueType) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = api.ValueTypeName(t)
+	}
+	return strings.Join(names, ", ")
 }
 
 // logWriter re-logs a plugin's stderr, line by line, under its name.

@@ -220,22 +220,27 @@ func (in *instance) decide(f *abi.Facts, d *abi.Decision) error {
 	var seed [32]byte
 	binary.LittleEndian.PutUint64(seed[:], f.Seed)
 	in.rng.Seed(seed)
-	in.buf = abi.AppendFacts(in.buf[:0], f)
-	if len(in.buf) > in.inCap {
+	if size := abi.Size(f); size > in.inCap {
 		// The guest's buffer stays valid until the next sy_input: ask
 		// for a bigger one only when the facts outgrow it, rounded up to
 		// 4 KiB so that facts growing a little do not ask every time.
-		size := (len(in.buf) + 4095) &^ 4095
+		size = (size + 4095) &^ 4095
 		in.stack[0] = uint64(size)
 		if err := in.input.CallWithStack(ctx, in.stack[:]); err != nil {
 			return in.callError("sy_input", err)
 		}
-		if in.stack[0] == 0 {
+		switch addr := uint32(in.stack[0]); {
+		case addr == 0:
 			in.inCap = 0
 			return fmt.Errorf("the plugin has no room for %d bytes of facts (sy_input returned 0)", size)
+		case addr%8 != 0:
+			in.inCap = 0
+			return fmt.Errorf("sy_input returned address %d, which is not a multiple of 8 as the facts need", addr)
+		default:
+			in.inPtr, in.inCap = addr, size
 		}
-		in.inPtr, in.inCap = uint32(in.stack[0]), size
 	}
+	in.buf = abi.AppendFacts(in.buf[:0], f, in.inPtr)
 	if !in.mem.Write(in.inPtr, in.buf) {
 		return fmt.Errorf("sy_input returned address %d, outside the plugin's memory", in.inPtr)
 	}
@@ -243,11 +248,7 @@ func (in *instance) decide(f *abi.Facts, d *abi.Decision) error {
 	if err := in.rout.CallWithStack(ctx, in.stack[:]); err != nil {
 		return in.callError("sy_route", err)
 	}
-	out, ok := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0]))
-	if !ok {
-		return fmt.Errorf("sy_route returned a decision outside the plugin's memory (address %d, %d bytes)", in.stack[0]>>32, uint32(in.stack[0]))
-	}
-	if err := abi.DecodeDecision(out, d, len(f.Targets)); err != nil {
+	if err := abi.ReadDecision(in.mem, uint32(in.stack[0]), d, len(f.Targets)); err != nil {
 		return fmt.Errorf("malformed answer: %w", err)
 	}
 	if d.Error != "" {

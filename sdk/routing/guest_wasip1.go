@@ -10,12 +10,11 @@ import (
 	"github.com/switchyard/switchyard/sdk/routing/abi"
 )
 
-// The guest's buffers live for the module's life: the host writes the
-// facts into input and reads the decision from output.
+// The host lays the facts out in input (8-aligned, as a Facts value needs:
+// hence []uint64) and reads the decision from decision.
 var (
-	input  []byte
-	output []byte
-	facts  Facts
+	input    []uint64
+	decision Decision
 )
 
 // The guest's garbage collector runs only when the host asks, between
@@ -33,35 +32,29 @@ func syCollect() { runtime.GC() }
 func syABIVersion() int32 { return abi.Version }
 
 // sy_input returns the address of a buffer of at least size bytes for the
-// host to write the facts into.
+// host to lay the facts out in.
 //
 //go:wasmexport sy_input
 func syInput(size int32) int32 {
-	if size < 0 {
+	if size <= 0 {
 		return 0
 	}
-	if cap(input) < int(size) {
-		input = make([]byte, size, max(int(size), 2*cap(input)))
+	if words := (int(size) + 7) / 8; cap(input) < words {
+		input = make([]uint64, words, max(words, 2*cap(input)))
 	}
-	input = input[:size]
-	if size == 0 {
-		return 0
-	}
+	input = input[:cap(input)]
 	return int32(uintptr(unsafe.Pointer(&input[0])))
 }
 
 // sy_route decides on the size bytes of facts in the input buffer and
-// returns the decision's address in the high 32 bits and its length in
-// the low 32.
+// returns the address of the decision.
 //
 //go:wasmexport sy_route
-func syRoute(size int32) int64 {
-	if size < 0 || int(size) > len(input) {
-		size = 0
+func syRoute(size int32) int32 {
+	if size < abi.FactsSize || int(size) > 8*len(input) {
+		decision = Decision{Error: "sy_route: the facts do not fit the input buffer (the host broke the ABI)"}
+	} else {
+		Route((*Facts)(unsafe.Pointer(&input[0])), &decision)
 	}
-	output = Route(input[:size], &facts, output[:0])
-	if len(output) == 0 {
-		return 0
-	}
-	return int64(uintptr(unsafe.Pointer(&output[0])))<<32 | int64(len(output))
+	return int32(uintptr(unsafe.Pointer(&decision)))
 }

@@ -10,7 +10,7 @@
 //		routing.Handle(func(f *routing.Facts) routing.Decision {
 //			if f.TaskType == "review" {
 //				if i := routing.Find(f, "anthropic", ""); i >= 0 {
-//					return routing.Decision{Targets: []int{i}, Reason: "reviews go to Claude"}
+//					return routing.Choose("reviews go to Claude", i)
 //				}
 //			}
 //			return routing.Decision{Targets: f.Default, Reason: "default route"}
@@ -25,7 +25,8 @@
 //
 // (`switchyard plugin build` runs that). The ABI (sy_abi_version, sy_input,
 // sy_route) is implemented here; docs/routing-plugins.md specifies it for
-// other languages.
+// other languages. The facts are not decoded: the host lays them out in
+// the plugin's memory as a Facts value, and the plugin reads them there.
 //
 // A decision must depend only on the facts: use Facts.Clock and Facts.Seed
 // (or Rand) for time and randomness, so the gateway can replay it exactly.
@@ -57,24 +58,21 @@ var handler Func
 // Handle sets the plugin's routing function. Call it from init.
 func Handle(f Func) { handler = f }
 
-// Route runs the registered function on encoded facts and appends the
-// encoded decision to out. The wasip1 exports call it; tests may too. A
-// panic in the function becomes an error decision, so the host sees the
-// message instead of a trap.
-func Route(in []byte, facts *Facts, out []byte) (res []byte) {
-	if err := abi.DecodeFacts(in, facts, true); err != nil {
-		return abi.AppendDecision(out, &Decision{Error: "decode facts: " + err.Error()})
-	}
+// Route runs the registered function on f and stores its decision in d.
+// The wasip1 exports call it; tests may too. A panic in the function
+// becomes an error decision, so the host sees the message instead of a
+// trap.
+func Route(f *Facts, d *Decision) {
 	if handler == nil {
-		return abi.AppendDecision(out, &Decision{Error: "the plugin registered no function: call routing.Handle in init"})
+		*d = Decision{Error: "the plugin registered no function: call routing.Handle in init"}
+		return
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			res = abi.AppendDecision(out[:0], &Decision{Error: panicMessage(p)})
+			*d = Decision{Error: panicMessage(p)}
 		}
 	}()
-	d := handler(facts)
-	return abi.AppendDecision(out, &d)
+	*d = handler(f)
 }
 
 func panicMessage(p any) string {
@@ -85,6 +83,19 @@ func panicMessage(p any) string {
 		return "plugin panicked: " + v
 	}
 	return "plugin panicked"
+}
+
+// chosen backs the decisions Choose returns.
+var chosen []int
+
+// Choose returns a decision for targets, in order, without allocating: the
+// decision's slice is reused by the next call to Choose, which is safe
+// because the host reads a decision before the next call. Returning
+// Decision{Targets: []int{i}} allocates in the guest instead, and the host
+// has to collect that garbage between calls.
+func Choose(reason string, targets ...int) Decision {
+	chosen = append(chosen[:0], targets...)
+	return Decision{Targets: chosen, Reason: reason}
 }
 
 // Now returns the call's clock as a time.

@@ -1,9 +1,12 @@
 package abi
 
 import (
+	"encoding/binary"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func sampleFacts() *Facts {
@@ -21,17 +24,73 @@ func sampleFacts() *Facts {
 	}
 }
 
+// The layout constants are the Go structs' own: that is what lets a Go
+// guest read the facts in place.
+func TestLayoutIsGos(t *testing.T) {
+	var f Facts
+	var tg Target
+	var d Decision
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"Facts", unsafe.Sizeof(f), FactsSize}, {"Tag", unsafe.Sizeof(Tag{}), TagSize},
+		{"Target", unsafe.Sizeof(tg), TargetSize}, {"Decision", unsafe.Sizeof(d), DecisionSize},
+		{"Clock", unsafe.Offsetof(f.Clock), offClock}, {"Seed", unsafe.Offsetof(f.Seed), offSeed},
+		{"Model", unsafe.Offsetof(f.Model), offModel}, {"API", unsafe.Offsetof(f.API), offAPI},
+		{"EstimatedTokens", unsafe.Offsetof(f.EstimatedTokens), offEstimatedTokens},
+		{"Tools", unsafe.Offsetof(f.Tools), offTools}, {"Stream", unsafe.Offsetof(f.Stream), offStream},
+		{"CallID", unsafe.Offsetof(f.CallID), offCallID}, {"KeyID", unsafe.Offsetof(f.KeyID), offKeyID},
+		{"Agent", unsafe.Offsetof(f.Agent), offAgent}, {"Team", unsafe.Offsetof(f.Team), offTeam},
+		{"User", unsafe.Offsetof(f.User), offUser}, {"TaskType", unsafe.Offsetof(f.TaskType), offTaskType},
+		{"Tags", unsafe.Offsetof(f.Tags), offTags}, {"BudgetLeftUSD", unsafe.Offsetof(f.BudgetLeftUSD), offBudgetLeft},
+		{"Targets", unsafe.Offsetof(f.Targets), offTargets}, {"Default", unsafe.Offsetof(f.Default), offDefault},
+		{"Target.Provider", unsafe.Offsetof(tg.Provider), offTargetProvider}, {"Target.Model", unsafe.Offsetof(tg.Model), offTargetModel},
+		{"Target.RateLimited", unsafe.Offsetof(tg.RateLimited), offRateLimited}, {"Target.CoolingDown", unsafe.Offsetof(tg.CoolingDown), offCoolingDown},
+		{"Target.Tools", unsafe.Offsetof(tg.Tools), offTargetTools}, {"Target.LatencyMS", unsafe.Offsetof(tg.LatencyMS), offLatency},
+		{"Target.ErrorRate", unsafe.Offsetof(tg.ErrorRate), offErrorRate}, {"Target.InputUSDPerMTok", unsafe.Offsetof(tg.InputUSDPerMTok), offInputPrice},
+		{"Target.OutputUSDPerMTok", unsafe.Offsetof(tg.OutputUSDPerMTok), offOutputPrice}, {"Target.ContextWindow", unsafe.Offsetof(tg.ContextWindow), offContextWindow},
+		{"Decision.Targets", unsafe.Offsetof(d.Targets), offDecisionTargets}, {"Decision.Reason", unsafe.Offsetof(d.Reason), offDecisionReason},
+		{"Decision.Error", unsafe.Offsetof(d.Error), offDecisionError},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: Go puts it at %d, the ABI at %d", c.name, c.got, c.want)
+		}
+	}
+}
+
+// base is where the tests pretend the guest's buffer is.
+const base = 4096
+
 func TestFactsRoundTrip(t *testing.T) {
 	f := sampleFacts()
-	b := AppendFacts(nil, f)
-	for _, alias := range []bool{false, true} {
-		var got Facts
-		if err := DecodeFacts(b, &got, alias); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(&got, f) {
-			t.Fatalf("alias=%v: round trip\n got %+v\nwant %+v", alias, got, *f)
-		}
+	b := AppendFacts(nil, f, base)
+	if len(b) != Size(f) {
+		t.Fatalf("AppendFacts wrote %d bytes, Size says %d", len(b), Size(f))
+	}
+	var got Facts
+	if err := DecodeFacts(b, base, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&got, f) {
+		t.Fatalf("round trip\n got %+v\nwant %+v", got, *f)
+	}
+}
+
+// A Go guest reads the facts in place: the bytes at base are the struct,
+// with its pointers pointing into the same buffer.
+func TestFactsReadInPlace(t *testing.T) {
+	f := sampleFacts()
+	buf := make([]uint64, (Size(f)+7)/8) // 8-aligned, like a Go allocation
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)
+	addr := uint32(uintptr(unsafe.Pointer(&buf[0])))
+	if uint64(uintptr(unsafe.Pointer(&buf[0]))) != uint64(addr) {
+		t.Skip("the buffer's address does not fit 32 bits, as it would in a guest")
+	}
+	AppendFacts(raw[:0], f, addr)
+	got := (*Facts)(unsafe.Pointer(&buf[0]))
+	if !reflect.DeepEqual(got, f) {
+		t.Fatalf("in place\n got %+v\nwant %+v", *got, *f)
 	}
 }
 
@@ -41,8 +100,9 @@ func TestDecisionRoundTrip(t *testing.T) {
 		{Targets: []int{}, Reason: ""},
 		{Error: "no rule for task type"},
 	} {
+		mem, addr := layDecision(&d)
 		var got Decision
-		if err := DecodeDecision(AppendDecision(nil, &d), &got, 2); err != nil {
+		if err := ReadDecision(mem, addr, &got, 2); err != nil {
 			t.Fatal(err)
 		}
 		if len(got.Targets) == 0 && len(d.Targets) == 0 {
@@ -54,82 +114,105 @@ func TestDecisionRoundTrip(t *testing.T) {
 	}
 }
 
+// layDecision lays d out the way a guest does, in a memory of its own: the
+// struct at 64, the indexes at 128, the strings after them.
+func layDecision(d *Decision) (Bytes, uint32) {
+	mem := make(Bytes, 1024)
+	put := func(at int, v uint64) { binary.LittleEndian.PutUint64(mem[at:], v) }
+	put(64+offDecisionTargets, 128)
+	put(64+offDecisionTargets+8, uint64(len(d.Targets)))
+	put(64+offDecisionTargets+16, uint64(len(d.Targets)))
+	for i, v := range d.Targets {
+		put(128+8*i, uint64(v))
+	}
+	at := 128 + 8*len(d.Targets)
+	for _, s := range []struct {
+		off int
+		s   string
+	}{{offDecisionReason, d.Reason}, {offDecisionError, d.Error}} {
+		put(64+s.off, uint64(at))
+		put(64+s.off+8, uint64(len(s.s)))
+		at += copy(mem[at:], s.s)
+	}
+	return mem, 64
+}
+
 // Every strict prefix of a message is refused, never read past its end.
-func TestTruncatedMessagesAreRefused(t *testing.T) {
-	b := AppendFacts(nil, sampleFacts())
+func TestTruncatedFactsAreRefused(t *testing.T) {
+	b := AppendFacts(nil, sampleFacts(), base)
 	for n := range len(b) {
 		var f Facts
-		if err := DecodeFacts(b[:n], &f, true); err == nil {
+		if err := DecodeFacts(b[:n], base, &f); err == nil {
 			t.Fatalf("facts cut to %d of %d bytes decoded without error", n, len(b))
-		}
-	}
-	d := AppendDecision(nil, &Decision{Targets: []int{0, 1}, Reason: "x"})
-	for n := range len(d) {
-		var got Decision
-		if err := DecodeDecision(d[:n], &got, 2); err == nil {
-			t.Fatalf("decision cut to %d of %d bytes decoded without error", n, len(d))
 		}
 	}
 }
 
 func TestBadDecisions(t *testing.T) {
+	good := func() Bytes { m, _ := layDecision(&Decision{Targets: []int{1, 0}, Reason: "r"}); return m }
+	put := func(m Bytes, at int, v uint64) Bytes { binary.LittleEndian.PutUint64(m[at:], v); return m }
 	cases := map[string]struct {
-		b    []byte
+		mem  Bytes
+		addr uint32
 		want string
 	}{
-		"version":      {[]byte{2, 0, 0, 0}, "ABI version 2"},
-		"status":       {[]byte{1, 7}, "status 7"},
-		"out of range": {AppendDecision(nil, &Decision{Targets: []int{2}}), "out of range"},
-		"duplicate":    {AppendDecision(nil, &Decision{Targets: []int{1, 1}}), "twice"},
-		"trailing":     {append(AppendDecision(nil, &Decision{}), 0), "left over"},
-		"huge count":   {[]byte{1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, "over the limit"},
+		"outside":      {good(), 1000, "outside the plugin's memory"},
+		"out of range": {put(good(), 128, 2), 64, "out of range"},
+		"negative":     {put(good(), 128, math.MaxUint64), 64, "out of range"},
+		"duplicate":    {put(good(), 136, 1), 64, "twice"},
+		"huge count":   {put(good(), 64+8, MaxTargets+1), 64, "over the limit"},
+		"list outside": {put(good(), 64, 1020), 64, "list of targets"},
+		"reason":       {put(good(), 64+offDecisionReason, 5000), 64, "reason"},
+		"long reason":  {put(good(), 64+offDecisionReason+8, MaxString+1), 64, "over the limit"},
 	}
 	for name, c := range cases {
 		var d Decision
-		err := DecodeDecision(c.b, &d, 2)
+		err := ReadDecision(c.mem, c.addr, &d, 2)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one saying %q", name, err, c.want)
 		}
 	}
 }
 
-func TestDecodeDecisionDoesNotAllocate(t *testing.T) {
-	b := AppendDecision(nil, &Decision{Targets: []int{1, 0}, Reason: "cheapest capable"})
+func TestReadDecisionDoesNotAllocate(t *testing.T) {
+	laid, addr := layDecision(&Decision{Targets: []int{1, 0}, Reason: "cheapest capable"})
+	var mem Memory = laid // as the host holds it: boxing a slice allocates
 	var d Decision
-	if err := DecodeDecision(b, &d, 2); err != nil {
+	if err := ReadDecision(mem, addr, &d, 2); err != nil {
 		t.Fatal(err)
 	}
-	if n := testing.AllocsPerRun(100, func() { _ = DecodeDecision(b, &d, 2) }); n != 0 {
-		t.Fatalf("%v allocations per decode of a repeated decision, want 0", n)
+	if n := testing.AllocsPerRun(100, func() { _ = ReadDecision(mem, addr, &d, 2) }); n != 0 {
+		t.Fatalf("%v allocations per read of a repeated decision, want 0", n)
 	}
-	var f Facts
-	fb := AppendFacts(nil, sampleFacts())
-	_ = DecodeFacts(fb, &f, true)
-	if n := testing.AllocsPerRun(100, func() { _ = DecodeFacts(fb, &f, true) }); n != 0 {
-		t.Fatalf("%v allocations per aliasing facts decode, want 0", n)
+	f := sampleFacts()
+	buf := AppendFacts(nil, f, base)
+	if n := testing.AllocsPerRun(100, func() { buf = AppendFacts(buf[:0], f, base) }); n != 0 {
+		t.Fatalf("%v allocations per facts layout into a buffer with room, want 0", n)
 	}
 }
 
 func FuzzDecodeFacts(f *testing.F) {
-	f.Add(AppendFacts(nil, sampleFacts()))
+	f.Add(AppendFacts(nil, sampleFacts(), base))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var facts Facts
-		if DecodeFacts(b, &facts, false) == nil {
-			again := AppendFacts(nil, &facts)
+		if DecodeFacts(b, base, &facts) == nil {
+			again := AppendFacts(nil, &facts, base)
 			var f2 Facts
-			if err := DecodeFacts(again, &f2, false); err != nil {
+			if err := DecodeFacts(again, base, &f2); err != nil {
 				t.Fatalf("re-encoded facts do not decode: %v", err)
 			}
 		}
 	})
 }
 
-func FuzzDecodeDecision(f *testing.F) {
-	f.Add(AppendDecision(nil, &Decision{Targets: []int{1, 0}, Reason: "r"}))
-	f.Add(AppendDecision(nil, &Decision{Error: "e"}))
-	f.Fuzz(func(t *testing.T, b []byte) {
+func FuzzReadDecision(f *testing.F) {
+	m, _ := layDecision(&Decision{Targets: []int{1, 0}, Reason: "r"})
+	f.Add([]byte(m), uint32(64))
+	m, _ = layDecision(&Decision{Error: "e"})
+	f.Add([]byte(m), uint32(64))
+	f.Fuzz(func(t *testing.T, b []byte, addr uint32) {
 		var d Decision
-		if DecodeDecision(b, &d, 8) == nil {
+		if ReadDecision(Bytes(b), addr, &d, 8) == nil {
 			for _, i := range d.Targets {
 				if i < 0 || i >= 8 {
 					t.Fatalf("index %d accepted", i)
@@ -139,13 +222,11 @@ func FuzzDecodeDecision(f *testing.F) {
 	})
 }
 
-func BenchmarkFactsEncodeDecode(b *testing.B) {
+func BenchmarkAppendFacts(b *testing.B) {
 	f := sampleFacts()
-	buf := AppendFacts(nil, f)
-	var got Facts
+	buf := AppendFacts(nil, f, base)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = AppendFacts(buf[:0], f)
-		_ = DecodeFacts(buf, &got, true)
+		buf = AppendFacts(buf[:0], f, base)
 	}
 }

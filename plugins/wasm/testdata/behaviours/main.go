@@ -33,7 +33,7 @@ func init() {
 			if best < 0 {
 				return routing.Decision{Targets: f.Default, Reason: "nothing priced and healthy"}
 			}
-			return routing.Decision{Targets: []int{best}, Reason: "cheapest healthy"}
+			return routing.Choose("cheapest healthy", best)
 		case "loop":
 			for {
 				counter++
