@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -17,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/gateway/proxy"
 	"github.com/switchyard/switchyard/gateway/recorder"
 	"github.com/switchyard/switchyard/gateway/route"
+	"github.com/switchyard/switchyard/plugins/builtin"
 )
 
 // Config is the gateway's part of the Switchyard config file, under the
@@ -44,11 +46,20 @@ type Config struct {
 	Recorder recorder.Config `json:"recorder,omitzero"`
 }
 
-// PluginConfig names a routing plugin and its limits.
+// PluginConfig names a routing plugin, its configuration and its limits.
 type PluginConfig struct {
-	// Path is the .wasm file; relative to the config file.
-	Path string `json:"path"`
-	// Name is how events and logs call it; default: the file's base name.
+	// Path is the .wasm file; relative to the config file. Builtin names
+	// a strategy shipped in the binary instead (rules, cheapest, fastest,
+	// weighted, failover). One of the two is required.
+	Path    string `json:"path,omitempty"`
+	Builtin string `json:"builtin,omitempty"`
+	// Config is handed to the plugin once per instance (sy_configure),
+	// as JSON; the built-in strategies' format is in
+	// docs/routing-plugins.md. A plugin refuses a config it cannot use,
+	// and the gateway then does not start or reload.
+	Config json.RawMessage `json:"config,omitempty"`
+	// Name is how events and logs call it; default: the file's base
+	// name, or the built-in's.
 	Name string `json:"name,omitempty"`
 	// Timeout bounds one decision (default 10ms), Instances how many run
 	// at once (default 4), MemoryMB each instance's memory (default 64).
@@ -82,8 +93,12 @@ func (c *Config) Validate() error {
 	}
 	if rp := c.RoutingPlugin; rp != nil {
 		switch {
-		case rp.Path == "":
-			return errors.New("gateway.routing_plugin: path is required: the plugin's .wasm file (see docs/routing-plugins.md)")
+		case rp.Path == "" && rp.Builtin == "":
+			return fmt.Errorf("gateway.routing_plugin: give path (a plugin's .wasm file) or builtin (one of %s); see docs/routing-plugins.md", strings.Join(builtin.Strategies, ", "))
+		case rp.Path != "" && rp.Builtin != "":
+			return errors.New("gateway.routing_plugin: give path or builtin, not both")
+		case rp.Builtin != "" && !slices.Contains(builtin.Strategies, rp.Builtin):
+			return fmt.Errorf("gateway.routing_plugin.builtin: %q is not a built-in strategy: use one of %s", rp.Builtin, strings.Join(builtin.Strategies, ", "))
 		case rp.Instances < 0, rp.MemoryMB < 0, rp.Timeout < 0:
 			return errors.New("gateway.routing_plugin: instances, memory_mb and timeout cannot be negative")
 		}

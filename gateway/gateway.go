@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +28,7 @@ import (
 	"github.com/switchyard/switchyard/gateway/proxy"
 	"github.com/switchyard/switchyard/gateway/recorder"
 	"github.com/switchyard/switchyard/gateway/route"
+	"github.com/switchyard/switchyard/plugins/builtin"
 	"github.com/switchyard/switchyard/plugins/wasm"
 
 	// The built-in providers and wire formats.
@@ -72,7 +76,8 @@ type Gateway struct {
 
 	mu      sync.Mutex // serialises Reload and key changes
 	cfg     Config
-	plugins *wasm.Host // the routing plugin's host, if one is configured
+	plugins *wasm.Host                 // the routing plugin's host, if one is configured
+	loaded  *event.RoutingPluginLoaded // what routing.plugin.loaded last said; under mu
 	models  atomic.Pointer[[]string]
 
 	runners []*projection.Runner
@@ -119,6 +124,10 @@ func New(cfg Config, opts Options) (_ *Gateway, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := g.recordPluginLoaded(context.Background(), nil, b.loaded); err != nil {
+		return nil, fmt.Errorf("gateway: record the routing plugin: %w", err)
+	}
+	g.loaded = b.loaded
 	g.cfg = cfg
 	g.setModels(cfg)
 	return g, nil
@@ -130,6 +139,8 @@ type built struct {
 	router  route.Router
 	prices  *pricing.Table
 	plugins *wasm.Host // nil without a routing plugin
+	// loaded describes the routing plugin, for routing.plugin.loaded.
+	loaded *event.RoutingPluginLoaded
 }
 
 // build makes what a config describes, failing on the first problem.
@@ -184,20 +195,21 @@ func (g *Gateway) build(ctx context.Context, cfg Config) (*built, error) {
 			return nil, fmt.Errorf("gateway.routing_plugin: %w", err)
 		}
 		b.router, b.plugins = router, host
+		p := router.Plugin()
+		b.loaded = &event.RoutingPluginLoaded{
+			Name: p.Name, Source: pluginLabel(*cfg.RoutingPlugin), Digest: p.Digest,
+			Config: p.Config, ConfigDigest: p.ConfigDigest, Manifest: event.PluginManifest(p.Manifest),
+		}
 	}
 	return b, nil
 }
 
 // loadPlugin starts a plugin host for one routing plugin and wraps it
 // around the static router.
-func (g *Gateway) loadPlugin(ctx context.Context, pc PluginConfig, static route.Router, deps []wasm.Deployment) (*wasm.Host, route.Router, error) {
-	module, err := os.ReadFile(pc.Path)
+func (g *Gateway) loadPlugin(ctx context.Context, pc PluginConfig, static route.Router, deps []wasm.Deployment) (*wasm.Host, *wasm.Router, error) {
+	module, config, name, err := pluginSource(pc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read the plugin: %w", err)
-	}
-	name := pc.Name
-	if name == "" {
-		name = strings.TrimSuffix(filepath.Base(pc.Path), ".wasm")
+		return nil, nil, err
 	}
 	host, err := wasm.NewHost(ctx, wasm.Config{
 		CacheDir: g.opts.PluginCacheDir, MemoryLimitMB: pc.MemoryMB, Instances: pc.Instances, Timeout: pc.Timeout.D(),
@@ -205,16 +217,67 @@ func (g *Gateway) loadPlugin(ctx context.Context, pc PluginConfig, static route.
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := host.Load(ctx, name, module)
+	p, err := host.Load(ctx, name, module, config)
 	if err != nil {
 		host.Close(ctx)
-		return nil, nil, fmt.Errorf("%s: %w", pc.Path, err)
+		return nil, nil, fmt.Errorf("%s: %w", cmp.Or(pc.Path, "builtin "+pc.Builtin), err)
 	}
 	r := wasm.NewRouter(p, static, deps)
 	r.OnFailure = func(err error) {
 		g.log.Warn("routing plugin failed; the static route is used", "plugin", name, "err", err)
 	}
 	return host, r, nil
+}
+
+// pluginLabel says where a plugin comes from, for routing.plugin.loaded.
+func pluginLabel(pc PluginConfig) string {
+	if pc.Builtin != "" {
+		return "builtin:" + pc.Builtin
+	}
+	return "file:" + pc.Path
+}
+
+// recordPluginLoaded appends routing.plugin.loaded when the plugin that
+// goes live differs from the one before (prev; nil for none).
+func (g *Gateway) recordPluginLoaded(ctx context.Context, prev, now *event.RoutingPluginLoaded) error {
+	if now == nil || prev != nil && prev.Digest == now.Digest && prev.ConfigDigest == now.ConfigDigest && prev.Source == now.Source {
+		return nil
+	}
+	p, err := event.New("routing.plugin.loaded", *now, event.Metadata{Actor: "gateway"})
+	if err != nil {
+		return err
+	}
+	_, err = g.opts.Store.Append(ctx, event.RoutingPluginsStream, eventstore.Any, p)
+	return err
+}
+
+// pluginSource returns a routing plugin's module, its configuration as
+// JSON, and its name. A built-in's configuration gets its strategy.
+func pluginSource(pc PluginConfig) (module, config []byte, name string, err error) {
+	config = bytes.TrimSpace(pc.Config)
+	if pc.Builtin == "" {
+		if module, err = os.ReadFile(pc.Path); err != nil {
+			return nil, nil, "", fmt.Errorf("read the plugin: %w", err)
+		}
+		name = cmp.Or(pc.Name, strings.TrimSuffix(filepath.Base(pc.Path), ".wasm"))
+		return module, config, name, nil
+	}
+	if module, err = builtin.Module(pc.Builtin); err != nil {
+		return nil, nil, "", err
+	}
+	fields := map[string]json.RawMessage{}
+	if len(config) > 0 && string(config) != "null" {
+		if err := json.Unmarshal(config, &fields); err != nil {
+			return nil, nil, "", fmt.Errorf("config: the built-in strategies take an object: %w", err)
+		}
+	}
+	strategy, _ := json.Marshal(pc.Builtin)
+	if s, ok := fields["strategy"]; ok && !bytes.Equal(s, strategy) {
+		return nil, nil, "", fmt.Errorf("config.strategy is %s but builtin is %s: drop one", s, strategy)
+	}
+	fields["strategy"] = strategy
+	config, _ = json.Marshal(fields) // sorted keys: the same config, the same digest
+	return module, config, cmp.Or(pc.Name, pc.Builtin), nil
 }
 
 func (g *Gateway) setModels(cfg Config) {
@@ -351,6 +414,10 @@ func (g *Gateway) Apply(cfg Config) error {
 		go old.Close(context.Background())
 	}
 	g.plugins = b.plugins
+	if err := g.recordPluginLoaded(context.Background(), g.loaded, b.loaded); err != nil {
+		g.log.Error("could not record the routing plugin that went live", "err", err)
+	}
+	g.loaded = b.loaded
 	g.cfg = cfg
 	g.setModels(cfg)
 	g.log.Info("gateway config applied", "providers", len(b.provs), "routes", len(cfg.Routes), "budgets", len(cfg.Budgets))

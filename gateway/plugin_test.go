@@ -1,18 +1,22 @@
 package gateway_test
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/gatewaytest"
 	"github.com/switchyard/switchyard/gateway/provider"
 	"github.com/switchyard/switchyard/gateway/route"
 	"github.com/switchyard/switchyard/gateway/sim"
+	"github.com/switchyard/switchyard/plugins/builtin"
 	"github.com/switchyard/switchyard/plugins/wasm"
 	"github.com/switchyard/switchyard/plugins/wasm/wasmtest"
 )
@@ -69,7 +73,9 @@ func TestRoutingPluginConfigErrors(t *testing.T) {
 		pc   gateway.PluginConfig
 		want string
 	}{
-		{gateway.PluginConfig{}, "path is required"},
+		{gateway.PluginConfig{}, "give path (a plugin's .wasm file) or builtin"},
+		{gateway.PluginConfig{Path: "x.wasm", Builtin: "rules"}, "not both"},
+		{gateway.PluginConfig{Builtin: "smartest"}, `"smartest" is not a built-in strategy`},
 		{gateway.PluginConfig{Path: "/nonexistent/p.wasm"}, "read the plugin"},
 		{gateway.PluginConfig{Path: "gateway_test.go"}, "not a valid WASM module"},
 	} {
@@ -77,6 +83,80 @@ func TestRoutingPluginConfigErrors(t *testing.T) {
 		_, err := gateway.New(cfg, gateway.Options{Store: st})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "gateway.routing_plugin") {
 			t.Errorf("%+v: error %v, want one saying gateway.routing_plugin ... %q", tc.pc, err, tc.want)
+		}
+	}
+}
+
+// requireBuiltins skips a test when the binary has no built-in plugins
+// (gen:builtin has not run), or fails it under go tool task test, which
+// always builds them.
+func requireBuiltins(t *testing.T) {
+	t.Helper()
+	if _, err := builtin.Module("rules"); err != nil {
+		if os.Getenv("SWITCHYARD_REQUIRE_CLIENTS") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+}
+
+// The seeds' case through the whole gateway with the built-in rules:
+// complex tasks to the premium provider, quick ones to the cheap one, and
+// the configuration's digest on every decision and in
+// routing.plugin.loaded.
+func TestBuiltinRulesThroughTheGateway(t *testing.T) {
+	requireBuiltins(t)
+	config := `{"rules": [{"when": {"task": "complex"}, "prefer": ["premium"]}, {"when": {"task": "quick"}, "prefer": ["cheap"]}]}`
+	s := gatewaytest.New(t, gatewaytest.Config{
+		Sims: map[string]sim.Config{"premium": {}, "cheap": {}},
+		Gateway: gateway.Config{
+			Providers:     []provider.Config{gatewaytest.ProviderSim("premium"), gatewaytest.ProviderSim("cheap")},
+			RoutingPlugin: &gateway.PluginConfig{Builtin: "rules", Config: json.RawMessage(config), Instances: 1},
+		},
+	})
+	for task, want := range map[string]string{"complex": "premium", "quick": "cheap"} {
+		c := s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody("sim-small", "hi", false), "x-switchyard-tags", "task="+task)
+		if c.Status != 200 {
+			t.Fatalf("%s: status %d: %s", task, c.Status, c.Body)
+		}
+		d := gatewaytest.Find[event.RoutingDecided](t, s.Events(c.ID()), "routing.decided")
+		if d.Router != "plugin:rules" || d.Targets[0].Provider != want || !strings.HasPrefix(d.Reason, "rule ") || d.PluginConfigDigest == "" {
+			t.Fatalf("%s: decision %+v, want %s first, by a rule, with the config's digest", task, d, want)
+		}
+	}
+	var loaded event.RoutingPluginLoaded
+	for ev, err := range s.Store.ReadStream(context.Background(), event.RoutingPluginsStream, eventstore.ReadOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(ev.Data, &loaded); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if loaded.Source != "builtin:rules" || loaded.Manifest.Name != "strategies" || !strings.Contains(string(loaded.Config), `"strategy":"rules"`) || loaded.ConfigDigest != wasm.Digest(loaded.Config) {
+		t.Fatalf("routing.plugin.loaded %+v", loaded)
+	}
+}
+
+func TestBuiltinConfigErrors(t *testing.T) {
+	requireBuiltins(t)
+	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, tc := range []struct {
+		pc   gateway.PluginConfig
+		want string
+	}{
+		{gateway.PluginConfig{Builtin: "weighted"}, "the weighted pick needs weights"},
+		{gateway.PluginConfig{Builtin: "cheapest", Config: json.RawMessage(`{"strategy": "fastest"}`)}, "config.strategy is \"fastest\" but builtin is \"cheapest\""},
+		{gateway.PluginConfig{Builtin: "rules", Config: json.RawMessage(`[1]`)}, "take an object"},
+	} {
+		cfg := gateway.Config{Providers: []provider.Config{{Kind: "sim", BaseURL: "http://127.0.0.1:1", Models: []string{"m"}}}, RoutingPlugin: &tc.pc}
+		_, err := gateway.New(cfg, gateway.Options{Store: st})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want one saying %q", tc.pc, err, tc.want)
 		}
 	}
 }

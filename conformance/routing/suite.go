@@ -26,9 +26,9 @@ type Options struct {
 	// Model is the requested model in the suite's facts; default
 	// "claude-sonnet-4-5".
 	Model string
-	// Stateful declares that the plugin keeps state between calls on
-	// purpose (a counter for round robin, say): the state checks skip.
-	Stateful bool
+	// Config is the configuration to load the plugin with (its
+	// sy_configure input); nil for none.
+	Config []byte
 	// Timeout is the time budget each decision must keep; default 10ms,
 	// the gateway's.
 	Timeout time.Duration
@@ -48,12 +48,16 @@ func Run(t *testing.T, module []byte, o Options) {
 	if o.CacheDir == "" {
 		o.CacheDir = t.TempDir() // compile once for the whole run
 	}
+	// A plugin that keeps state between calls on purpose (a counter for
+	// round robin, say) declares it in its manifest; the state check then
+	// skips.
+	stateful := load(t, module, o, 1).Manifest.Stateful
 	t.Run("WellFormed", func(t *testing.T) { wellFormed(t, module, o) })
-	t.Run("Deterministic", func(t *testing.T) { deterministic(t, module, o) })
+	t.Run("Deterministic", func(t *testing.T) { deterministic(t, module, o, stateful) })
 	t.Run("TimeBudget", func(t *testing.T) { timeBudget(t, module, o) })
 	t.Run("NoStateBetweenCalls", func(t *testing.T) {
-		if o.Stateful {
-			t.Skip("the plugin declares that it keeps state between calls")
+		if stateful {
+			t.Skip("the plugin's manifest declares that it keeps state between calls")
 		}
 		noState(t, module, o)
 	})
@@ -73,7 +77,7 @@ func loadWithin(t *testing.T, module []byte, o Options, instances int, budget ti
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close(context.Background()) })
-	p, err := h.Load(context.Background(), "plugin", module)
+	p, err := h.Load(context.Background(), "plugin", module, o.Config)
 	if err != nil {
 		t.Fatalf("the module does not load: %v", err)
 	}
@@ -141,7 +145,7 @@ func wellFormed(t *testing.T, module []byte, o Options) {
 	}
 }
 
-func deterministic(t *testing.T, module []byte, o Options) {
+func deterministic(t *testing.T, module []byte, o Options, stateful bool) {
 	// Three separate instances, and three calls on one: the same facts
 	// must give the same answer every time, and another seed and clock
 	// may give another (not checked: a plugin may ignore both).
@@ -162,7 +166,7 @@ func deterministic(t *testing.T, module []byte, o Options) {
 	for i := range 3 {
 		check(fmt.Sprintf("instance %d", i+1), load(t, module, o, 1))
 	}
-	if o.Stateful {
+	if stateful {
 		return
 	}
 	p := load(t, module, o, 1)
@@ -207,7 +211,7 @@ func noState(t *testing.T, module []byte, o Options) {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(normal(d), normal(want)) {
-			t.Fatalf("after the %q facts the plugin answered %+v to the typical facts; a fresh instance answers %+v: state carried over (declare Stateful if that is meant)", name, d, want)
+			t.Fatalf("after the %q facts the plugin answered %+v to the typical facts; a fresh instance answers %+v: state carried over (declare it in the manifest, routing.Declare(routing.Manifest{Stateful: true}), if that is meant)", name, d, want)
 		}
 	}
 }

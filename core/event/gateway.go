@@ -72,8 +72,11 @@ type RoutingDecided struct {
 	// PluginDigest names the routing plugin's content, when a plugin
 	// decided; Seed and Clock are what the host gave it.
 	PluginDigest string `json:"plugin_digest,omitempty"`
-	Seed         uint64 `json:"seed,omitempty"`
-	ClockUnixMS  int64  `json:"clock_unix_ms,omitempty"`
+	// PluginConfigDigest names the configuration the plugin was loaded
+	// with (routing.plugin.loaded records it in full).
+	PluginConfigDigest string `json:"plugin_config_digest,omitempty"`
+	Seed               uint64 `json:"seed,omitempty"`
+	ClockUnixMS        int64  `json:"clock_unix_ms,omitempty"`
 }
 
 // ModelCallAttempt records one try on one target.

@@ -71,9 +71,11 @@ type Decision struct {
 	Targets []Target
 	Reason  string
 	// Router names who decided ("gateway.routers.static"); PluginDigest
-	// identifies a plugin's content.
-	Router       string
-	PluginDigest string
+	// identifies a plugin's content and PluginConfigDigest its
+	// configuration's (empty without one).
+	Router             string
+	PluginDigest       string
+	PluginConfigDigest string
 }
 
 // Router picks targets for a call.

@@ -138,9 +138,11 @@ func Digest(module []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// Load compiles module, checks that it speaks this ABI and fills its
-// instance pool. name is how logs and events refer to it.
-func (h *Host) Load(ctx context.Context, name string, module []byte) (*Plugin, error) {
+// Load compiles module, checks that it speaks this ABI, configures it
+// with config (nil for none; the plugin's own format, JSON for the
+// built-in strategies) and fills its instance pool. name is how logs and
+// events refer to it.
+func (h *Host) Load(ctx context.Context, name string, module, config []byte) (*Plugin, error) {
 	if err := checkExports(module); err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", name, err)
 	}
@@ -157,12 +159,21 @@ func (h *Host) Load(ctx context.Context, name string, module []byte) (*Plugin, e
 		return nil, fmt.Errorf("plugin %s: %w", name, err)
 	}
 	p := &Plugin{
-		Name: name, Digest: Digest(module), host: h, compiled: compiled,
+		Name: name, Digest: Digest(module), Config: bytes.Clone(config), host: h, compiled: compiled,
 		pool: make(chan *instance, h.cfg.Instances), stderr: &logWriter{log: h.log.With("plugin", name)},
 	}
-	for range h.cfg.Instances {
+	if len(config) > 0 {
+		p.ConfigDigest = Digest(config)
+	}
+	for i := range h.cfg.Instances {
 		in, err := p.instantiate(ctx)
+		if err == nil && i == 0 {
+			p.Manifest, err = in.manifest()
+		}
 		if err != nil {
+			if in != nil {
+				in.mod.Close(ctx)
+			}
 			p.Close(ctx)
 			return nil, fmt.Errorf("plugin %s: %w", name, err)
 		}
@@ -181,6 +192,8 @@ var abiSignatures = map[string][2][]api.ValueType{
 	"sy_input":       {{api.ValueTypeI32}, {api.ValueTypeI32}},
 	"sy_route":       {{api.ValueTypeI32}, {api.ValueTypeI32}},
 	"sy_collect":     {nil, nil},
+	"sy_configure":   {{api.ValueTypeI32}, {api.ValueTypeI32}},
+	"sy_manifest":    {nil, {api.ValueTypeI32}},
 }
 
 // checkSignatures refuses a module whose ABI exports have other types, so

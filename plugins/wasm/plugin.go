@@ -3,8 +3,10 @@ package wasm
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -20,7 +22,14 @@ import (
 // Plugin is a loaded routing plugin and its pool of instances.
 type Plugin struct {
 	Name   string
-	Digest string
+	Digest string // sha256 of the module
+	// Config is what the plugin was configured with (sy_configure), and
+	// ConfigDigest its sha256; empty without configuration. A decision is
+	// reproducible from the module, the config and the facts.
+	Config       []byte
+	ConfigDigest string
+	// Manifest is what the plugin declares about itself (sy_manifest).
+	Manifest Manifest
 
 	host     *Host
 	compiled wazero.CompiledModule
@@ -109,8 +118,96 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 	if uint32(version[0]) != abi.Version {
 		return fail(fmt.Errorf("the module speaks ABI version %d; this gateway speaks %d: rebuild it against a matching sdk/routing", uint32(version[0]), abi.Version))
 	}
+	if err := in.configure(p); err != nil {
+		return fail(err)
+	}
 	in.memSize = in.mem.Size()
 	return in, nil
+}
+
+// configure hands the plugin its configuration: the bytes go into the
+// input buffer, and sy_configure answers with the address of a str, empty
+// when it accepts them. A plugin without sy_configure takes none.
+func (in *instance) configure(p *Plugin) error {
+	fn := in.mod.ExportedFunction("sy_configure")
+	switch {
+	case fn == nil && len(p.Config) > 0:
+		return errors.New("the plugin takes no configuration (it does not export sy_configure): remove config")
+	case fn == nil:
+		return nil
+	}
+	stack := []uint64{uint64(len(p.Config))}
+	if err := in.within(initTimeout, in.input, stack); err != nil {
+		return in.callError("sy_input", err)
+	}
+	addr := uint32(stack[0])
+	if len(p.Config) > 0 && (addr == 0 || !in.mem.Write(addr, p.Config)) {
+		return fmt.Errorf("the plugin has no room for %d bytes of configuration", len(p.Config))
+	}
+	in.inCap = 0 // sy_input was called: the next decision asks again
+	stack[0] = uint64(len(p.Config))
+	if err := in.within(initTimeout, fn, stack); err != nil {
+		return in.callError("sy_configure", err)
+	}
+	msg, err := in.readStr(uint32(stack[0]))
+	if err != nil {
+		return fmt.Errorf("sy_configure: %w", err)
+	}
+	if msg != "" {
+		return fmt.Errorf("the plugin refused its configuration: %s", msg)
+	}
+	return nil
+}
+
+// readStr copies the str {addr u64, len u64} at addr out of the guest.
+func (in *instance) readStr(addr uint32) (string, error) {
+	hdr, ok := in.mem.Read(addr, 16)
+	if !ok {
+		return "", fmt.Errorf("returned address %d, outside the plugin's memory", addr)
+	}
+	at, n := binary.LittleEndian.Uint64(hdr), binary.LittleEndian.Uint64(hdr[8:])
+	if n > abi.MaxString || at > math.MaxUint32 {
+		return "", fmt.Errorf("returned a string of %d bytes at %d, out of bounds", n, at)
+	}
+	b, ok := in.mem.Read(uint32(at), uint32(n))
+	if !ok {
+		return "", fmt.Errorf("returned a string (address %d, %d bytes) outside the plugin's memory", at, n)
+	}
+	return string(b), nil
+}
+
+// Manifest is what a plugin declares about itself: its sy_manifest export
+// returns the address of a str holding this as JSON.
+type Manifest struct {
+	Name        string `json:"name,omitempty"`
+	Version     string `json:"version,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Stateful declares that the plugin keeps state from one call to the
+	// next on purpose (a counter for round robin, say). Such a decision
+	// depends on the calls before it, so it cannot be replayed alone;
+	// conformance/routing skips its no-state check.
+	Stateful bool `json:"stateful,omitempty"`
+}
+
+// manifest reads the plugin's manifest, if it exports sy_manifest.
+func (in *instance) manifest() (Manifest, error) {
+	var m Manifest
+	fn := in.mod.ExportedFunction("sy_manifest")
+	if fn == nil {
+		return m, nil
+	}
+	stack := []uint64{0}
+	if err := in.within(initTimeout, fn, stack); err != nil {
+		return m, in.callError("sy_manifest", err)
+	}
+	s, err := in.readStr(uint32(stack[0]))
+	if err != nil {
+		return m, fmt.Errorf("sy_manifest: %w", err)
+	}
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return m, fmt.Errorf("sy_manifest: not a JSON manifest: %w", err)
+	}
+	return m, nil
 }
 
 // within calls fn under the watchdog. A call the watchdog fired on is an

@@ -73,10 +73,10 @@ func (r *Router) Route(ctx context.Context, f *route.Facts) (route.Decision, err
 			return def, defErr
 		}
 		def.Reason = fmt.Sprintf("routing plugin %s failed: %v; the default route is used (%s)", r.plugin.Name, err, def.Reason)
-		def.PluginDigest = r.plugin.Digest
+		def.PluginDigest, def.PluginConfigDigest = r.plugin.Digest, r.plugin.ConfigDigest
 		return def, nil
 	}
-	d := route.Decision{Reason: s.dec.Reason, Router: r.Name(), PluginDigest: r.plugin.Digest}
+	d := route.Decision{Reason: s.dec.Reason, Router: r.Name(), PluginDigest: r.plugin.Digest, PluginConfigDigest: r.plugin.ConfigDigest}
 	if len(s.dec.Targets) == 0 {
 		reason := s.dec.Reason
 		if reason == "" {

@@ -56,7 +56,7 @@ func load(t *testing.T, cfg wasm.Config) *wasm.Plugin {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close(context.Background()) })
-	p, err := h.Load(context.Background(), "behaviours", behaviours(t))
+	p, err := h.Load(context.Background(), "behaviours", behaviours(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,11 +172,11 @@ func TestLoadRefusesModulesWithoutTheABI(t *testing.T) {
 	}
 	defer h.Close(context.Background())
 	// The smallest valid module: magic and version, nothing exported.
-	_, err = h.Load(context.Background(), "empty", []byte{0, 'a', 's', 'm', 1, 0, 0, 0})
+	_, err = h.Load(context.Background(), "empty", []byte{0, 'a', 's', 'm', 1, 0, 0, 0}, nil)
 	if err == nil || !strings.Contains(err.Error(), "does not export sy_abi_version") {
 		t.Fatalf("load of a module without the ABI: %v", err)
 	}
-	_, err = h.Load(context.Background(), "junk", []byte("not wasm"))
+	_, err = h.Load(context.Background(), "junk", []byte("not wasm"), nil)
 	if err == nil || !strings.Contains(err.Error(), "not a valid WASM module") {
 		t.Fatalf("load of junk: %v", err)
 	}
@@ -198,7 +198,7 @@ func BenchmarkDecide(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer h.Close(context.Background())
-	p, err := h.Load(context.Background(), "behaviours", behaviours(b))
+	p, err := h.Load(context.Background(), "behaviours", behaviours(b), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestPluginInWebAssemblyText(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close(context.Background())
-	p, err := h.Load(context.Background(), "firsthealthy", module)
+	p, err := h.Load(context.Background(), "firsthealthy", module, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func BenchmarkDecideWAT(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer h.Close(context.Background())
-	p, err := h.Load(context.Background(), "firsthealthy", wasmtest.BuildWAT(b, "testdata/wat/firsthealthy.wat"))
+	p, err := h.Load(context.Background(), "firsthealthy", wasmtest.BuildWAT(b, "testdata/wat/firsthealthy.wat"), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

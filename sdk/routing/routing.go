@@ -53,10 +53,87 @@ type (
 // Func decides a call's route.
 type Func func(*Facts) Decision
 
-var handler Func
+var (
+	handler   Func
+	configure func(config []byte) error
+	manifest  Manifest
+)
 
 // Handle sets the plugin's routing function. Call it from init.
 func Handle(f Func) { handler = f }
+
+// Configure sets the function that takes the plugin's configuration (the
+// gateway's routing_plugin.config, as JSON) once per instance, before any
+// decision. An error refuses the configuration: the gateway does not load
+// the plugin and shows the message. Without Configure the plugin takes no
+// configuration. Call it from init.
+func Configure(f func(config []byte) error) { configure = f }
+
+// Manifest is what a plugin declares about itself; `switchyard plugin
+// list` shows it.
+type Manifest struct {
+	Name, Version, Description string
+	// Stateful declares that the plugin keeps state from one call to the
+	// next on purpose (a round-robin counter, say). Its decisions then
+	// depend on the calls before them and cannot be replayed alone; the
+	// conformance suite skips its no-state check. Undeclared state is a
+	// bug the suite reports.
+	Stateful bool
+}
+
+// Declare sets the plugin's manifest. Call it from init.
+func Declare(m Manifest) { manifest = m }
+
+// configureWith runs the registered Configure function; the guest export
+// calls it.
+func configureWith(config []byte) (msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = panicMessage(p)
+		}
+	}()
+	switch {
+	case configure != nil:
+		if err := configure(config); err != nil {
+			return err.Error()
+		}
+	case len(config) > 0:
+		return "this plugin takes no configuration"
+	}
+	return ""
+}
+
+// manifestJSON is the manifest as the host reads it.
+func manifestJSON() string {
+	b := []byte(`{"name":`)
+	b = appendJSONString(b, manifest.Name)
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, manifest.Version)
+	b = append(b, `,"description":`...)
+	b = appendJSONString(b, manifest.Description)
+	if manifest.Stateful {
+		b = append(b, `,"stateful":true`...)
+	}
+	return string(append(b, '}'))
+}
+
+// appendJSONString quotes s for JSON (encoding/json would add half a
+// megabyte to every plugin).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
 
 // Route runs the registered function on f and stores its decision in d.
 // The wasip1 exports call it; tests may too. A panic in the function
@@ -101,9 +178,20 @@ func Choose(reason string, targets ...int) Decision {
 // Now returns the call's clock as a time.
 func Now(f *Facts) time.Time { return time.Unix(0, f.Clock).UTC() }
 
+// pcg and rng back Rand: one generator, reseeded for each call, so that
+// asking for randomness allocates nothing.
+var (
+	pcg = rand.NewPCG(0, 0)
+	rng = rand.New(pcg)
+)
+
 // Rand returns a random source seeded by the call's seed: the same facts
-// give the same numbers.
-func Rand(f *Facts) *rand.Rand { return rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15)) }
+// give the same numbers. It is the same generator on every call, reseeded
+// by each call to Rand; use it within the call.
+func Rand(f *Facts) *rand.Rand {
+	pcg.Seed(f.Seed, f.Seed^0x9e3779b97f4a7c15)
+	return rng
+}
 
 // Find returns the index of the first target of provider (and model, if
 // not empty), or -1.

@@ -94,7 +94,7 @@ plugin's digest, the decision and how long it took.`,
 			}
 			defer h.Close(context.WithoutCancel(ctx))
 			name := strings.TrimSuffix(filepath.Base(args[0]), ".wasm")
-			p, err := h.Load(ctx, name, module)
+			p, err := h.Load(ctx, name, module, nil)
 			if err != nil {
 				return err
 			}
