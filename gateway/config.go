@@ -130,20 +130,9 @@ func LoadFile(path string) (Config, error) {
 // Parse decodes a config document; ext (".json", ".yaml", ".yml")
 // picks the syntax, JSON if empty.
 func Parse(b []byte, ext string) (Config, error) {
-	switch strings.ToLower(ext) {
-	case ".yaml", ".yml":
-		var doc any
-		if err := yaml.Unmarshal(b, &doc); err != nil {
-			return Config{}, fmt.Errorf("yaml: %w", err)
-		}
-		j, err := json.Marshal(yamlToJSON(doc))
-		if err != nil {
-			return Config{}, fmt.Errorf("yaml: %w", err)
-		}
-		b = j
-	case "", ".json":
-	default:
-		return Config{}, fmt.Errorf("unknown config syntax %q: use .json, .yaml or .yml", ext)
+	b, err := ToJSON(b, ext)
+	if err != nil {
+		return Config{}, err
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
@@ -160,6 +149,27 @@ func Parse(b []byte, ext string) (Config, error) {
 		return Config{}, fmt.Errorf("gateway section: %w", err)
 	}
 	return cfg, cfg.Validate()
+}
+
+// ToJSON returns a document as JSON: ext (".json", ".yaml", ".yml")
+// picks the syntax, JSON if empty. YAML is converted; JSON is returned as
+// it is.
+func ToJSON(b []byte, ext string) ([]byte, error) {
+	switch strings.ToLower(ext) {
+	case ".yaml", ".yml":
+		var doc any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return nil, fmt.Errorf("yaml: %w", err)
+		}
+		j, err := json.Marshal(yamlToJSON(doc))
+		if err != nil {
+			return nil, fmt.Errorf("yaml: %w", err)
+		}
+		return j, nil
+	case "", ".json":
+		return b, nil
+	}
+	return nil, fmt.Errorf("unknown syntax %q: use .json, .yaml or .yml", ext)
 }
 
 // yamlToJSON turns YAML's map[string]any / map[any]any into what

@@ -60,6 +60,9 @@ type Options struct {
 	// PluginCacheDir keeps compiled routing plugins across restarts;
 	// empty compiles them at every start.
 	PluginCacheDir string
+	// PluginDir keeps installed routing plugins' modules; empty refuses
+	// installs.
+	PluginDir string
 }
 
 // Gateway is the assembled data plane. Create it with New, call Start,
@@ -78,6 +81,7 @@ type Gateway struct {
 	cfg     Config
 	plugins *wasm.Host                 // the routing plugin's host, if one is configured
 	loaded  *event.RoutingPluginLoaded // what routing.plugin.loaded last said; under mu
+	reg     pluginRegistry
 	models  atomic.Pointer[[]string]
 
 	runners []*projection.Runner
@@ -178,6 +182,12 @@ func (g *Gateway) build(ctx context.Context, cfg Config) (*built, error) {
 		prices.Merge(t)
 	}
 	b := &built{provs: provs, router: static, prices: prices}
+	g.mu.Lock()
+	if en := g.reg.enabled; en != nil {
+		pc := g.enabledPluginConfig(en, cfg.RoutingPlugin)
+		cfg.RoutingPlugin = &pc
+	}
+	g.mu.Unlock()
 	if cfg.RoutingPlugin != nil {
 		var deps []wasm.Deployment
 		for _, name := range order {
@@ -197,7 +207,7 @@ func (g *Gateway) build(ctx context.Context, cfg Config) (*built, error) {
 		b.router, b.plugins = router, host
 		p := router.Plugin()
 		b.loaded = &event.RoutingPluginLoaded{
-			Name: p.Name, Source: pluginLabel(*cfg.RoutingPlugin), Digest: p.Digest,
+			Name: p.Name, Source: g.pluginLabel(*cfg.RoutingPlugin), Digest: p.Digest,
 			Config: p.Config, ConfigDigest: p.ConfigDigest, Manifest: event.PluginManifest(p.Manifest),
 		}
 	}
@@ -230,9 +240,12 @@ func (g *Gateway) loadPlugin(ctx context.Context, pc PluginConfig, static route.
 }
 
 // pluginLabel says where a plugin comes from, for routing.plugin.loaded.
-func pluginLabel(pc PluginConfig) string {
-	if pc.Builtin != "" {
+func (g *Gateway) pluginLabel(pc PluginConfig) string {
+	switch {
+	case pc.Builtin != "":
 		return "builtin:" + pc.Builtin
+	case g.opts.PluginDir != "" && filepath.Dir(pc.Path) == filepath.Clean(g.opts.PluginDir):
+		return "installed:" + pc.Name
 	}
 	return "file:" + pc.Path
 }
@@ -318,6 +331,9 @@ func (g *Gateway) Start(ctx context.Context) error {
 	go func() { defer close(g.recDone); g.rec.Run() }()
 	head, err := headPosition(ctx, g.opts.Store)
 	if err != nil {
+		return fmt.Errorf("gateway start: %w", err)
+	}
+	if err := g.restorePlugins(ctx); err != nil {
 		return fmt.Errorf("gateway start: %w", err)
 	}
 	projections := []projection.Projection{&keyProjection{g}, g.budget}

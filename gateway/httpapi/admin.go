@@ -8,6 +8,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/keys"
 )
 
@@ -20,6 +22,24 @@ type Admin interface {
 	// Reload re-reads the config file and swaps providers, routes,
 	// budgets and prices without dropping calls.
 	Reload(ctx context.Context) error
+	// Routing plugins: install a module, list them, enable one over the
+	// config file's routing_plugin, disable it.
+	InstallPlugin(ctx context.Context, name string, module []byte, config json.RawMessage, actor string) (gateway.InstalledPlugin, error)
+	Plugins() gateway.PluginState
+	EnablePlugin(ctx context.Context, name string, config json.RawMessage, actor string) (*event.RoutingPluginLoaded, error)
+	DisablePlugin(ctx context.Context, actor string) error
+}
+
+// PluginUpload is the body of PUT /api/v1/plugins/NAME: the module
+// (base64 in JSON) and, optionally, its configuration.
+type PluginUpload struct {
+	Module []byte          `json:"module"`
+	Config json.RawMessage `json:"config,omitempty"`
+}
+
+// PluginEnable is the optional body of POST /api/v1/plugins/NAME/enable.
+type PluginEnable struct {
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // CreatedKey is the answer to POST /api/v1/keys: the key and, this once,
@@ -37,6 +57,10 @@ func (s *Server) adminRoutes(v1 fiber.Router) {
 	v1.Get("/keys", s.listKeys)
 	v1.Delete("/keys/:id", s.revokeKey)
 	v1.Post("/gateway/reload", s.reload)
+	v1.Get("/plugins", s.listPlugins)
+	v1.Put("/plugins/:name", s.installPlugin)
+	v1.Post("/plugins/:name/enable", s.enablePlugin)
+	v1.Post("/plugins/disable", s.disablePlugin)
 }
 
 func (s *Server) createKey(c *fiber.Ctx) error {
@@ -81,6 +105,51 @@ func (s *Server) reload(c *fiber.Ctx) error {
 		return &apiError{Status: fiber.StatusBadRequest, Code: "invalid", Message: "reload: " + err.Error() + "; the running config is unchanged", Err: err}
 	}
 	return c.JSON(fiber.Map{"reloaded": true})
+}
+
+func (s *Server) listPlugins(c *fiber.Ctx) error { return c.JSON(s.cfg.Admin.Plugins()) }
+
+func (s *Server) installPlugin(c *fiber.Ctx) error {
+	var up PluginUpload
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&up); err != nil {
+		return apiErr(fiber.StatusBadRequest, "bad_request", "plugin upload is not valid JSON {\"module\": base64 WASM, \"config\": optional}: %v", err)
+	}
+	if len(up.Module) == 0 {
+		return apiErr(fiber.StatusBadRequest, "bad_request", "plugin upload has no module: send {\"module\": the .wasm file in base64}")
+	}
+	ip, err := s.cfg.Admin.InstallPlugin(c.UserContext(), c.Params("name"), up.Module, up.Config, actor(c))
+	if err != nil {
+		return &apiError{Status: fiber.StatusBadRequest, Code: "invalid", Message: "install plugin: " + err.Error(), Err: err}
+	}
+	return c.Status(fiber.StatusCreated).JSON(ip)
+}
+
+func (s *Server) enablePlugin(c *fiber.Ctx) error {
+	var en PluginEnable
+	if body := bytes.TrimSpace(c.Body()); len(body) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&en); err != nil {
+			return apiErr(fiber.StatusBadRequest, "bad_request", "enable body is not valid JSON {\"config\": optional}: %v", err)
+		}
+	}
+	loaded, err := s.cfg.Admin.EnablePlugin(c.UserContext(), c.Params("name"), en.Config, actor(c))
+	if errors.Is(err, gateway.ErrPluginNotFound) {
+		return &apiError{Status: fiber.StatusNotFound, Code: "not_found", Message: err.Error(), Err: err}
+	}
+	if err != nil {
+		return &apiError{Status: fiber.StatusBadRequest, Code: "invalid", Message: "enable plugin: " + err.Error() + "; the running router is unchanged", Err: err}
+	}
+	return c.JSON(fiber.Map{"active": loaded})
+}
+
+func (s *Server) disablePlugin(c *fiber.Ctx) error {
+	if err := s.cfg.Admin.DisablePlugin(c.UserContext(), actor(c)); err != nil {
+		return &apiError{Status: fiber.StatusConflict, Code: "conflict", Message: "disable plugin: " + err.Error(), Err: err}
+	}
+	return c.JSON(fiber.Map{"disabled": true})
 }
 
 // actor names who made an admin change, for the audit trail. There is no

@@ -51,6 +51,7 @@ func (a *app) startGateway(ctx context.Context, o serveOptions, store *embedded.
 	gw, err := gateway.New(cfg, gateway.Options{
 		Store: store, ConfigPath: o.config, Log: log.With("component", "gateway"), Observe: metrics.Observe,
 		PluginCacheDir: filepath.Join(o.data, "plugin-cache"),
+		PluginDir:      filepath.Join(o.data, "plugins"),
 	})
 	if err != nil {
 		demo.close()

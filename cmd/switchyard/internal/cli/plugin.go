@@ -18,10 +18,11 @@ import (
 func (a *app) pluginCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plugin",
-		Short: "Build and check routing plugins (WASM)",
+		Short: "Build, check, install and enable routing plugins (WASM)",
 		Long: `A routing plugin is a WASM module that decides where each model call goes; the gateway
 runs it in-process (gateway.routing_plugin in the config). See docs/routing-plugins.md.`,
 	}
+	cmd.AddCommand(a.pluginInstallCmd(), a.pluginListCmd(), a.pluginEnableCmd(), a.pluginDisableCmd())
 	cmd.AddCommand(a.pluginBuildCmd(), a.pluginCheckCmd())
 	return cmd
 }
