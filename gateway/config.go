@@ -40,6 +40,9 @@ type Config struct {
 	// plugin (docs/routing-plugins.md); the routes above are its default,
 	// used as they are when the plugin fails.
 	RoutingPlugin *PluginConfig `json:"routing_plugin,omitempty"`
+	// Policies are JS policies run before each call is routed, in order:
+	// the first to deny stops the call (docs/policies.md).
+	Policies []PolicyConfig `json:"policies,omitempty"`
 	// Proxy tunes retries, fallbacks and timeouts.
 	Proxy proxy.Config `json:"proxy,omitzero"`
 	// Recorder tunes the event writer.
@@ -91,6 +94,11 @@ func (c *Config) Validate() error {
 		}
 		names[name] = true
 	}
+	for i, pc := range c.Policies {
+		if err := pc.validate(i); err != nil {
+			return err
+		}
+	}
 	if rp := c.RoutingPlugin; rp != nil {
 		switch {
 		case rp.Path == "" && rp.Builtin == "":
@@ -120,6 +128,11 @@ func LoadFile(path string) (Config, error) {
 	}
 	if rp := cfg.RoutingPlugin; rp != nil && rp.Path != "" && !filepath.IsAbs(rp.Path) {
 		rp.Path = filepath.Join(filepath.Dir(path), rp.Path)
+	}
+	for i := range cfg.Policies {
+		if p := &cfg.Policies[i]; p.Path != "" && !filepath.IsAbs(p.Path) {
+			p.Path = filepath.Join(filepath.Dir(path), p.Path)
+		}
 	}
 	if cfg.PricesFile != "" && !filepath.IsAbs(cfg.PricesFile) {
 		cfg.PricesFile = filepath.Join(filepath.Dir(path), cfg.PricesFile)

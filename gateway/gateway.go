@@ -77,12 +77,13 @@ type Gateway struct {
 	rec    *recorder.Recorder
 	proxy  *proxy.Gateway
 
-	mu      sync.Mutex // serialises Reload and key changes
-	cfg     Config
-	plugins *wasm.Host                 // the routing plugin's host, if one is configured
-	loaded  *event.RoutingPluginLoaded // what routing.plugin.loaded last said; under mu
-	reg     pluginRegistry
-	models  atomic.Pointer[[]string]
+	mu       sync.Mutex // serialises Reload and key changes
+	cfg      Config
+	plugins  *wasm.Host                 // the routing plugin's host, if one is configured
+	policies *policySet                 // the JS policies, if any are configured
+	loaded   *event.RoutingPluginLoaded // what routing.plugin.loaded last said; under mu
+	reg      pluginRegistry
+	models   atomic.Pointer[[]string]
 
 	runners []*projection.Runner
 	started atomic.Bool // the runners exist: key changes refresh budgets
@@ -108,10 +109,10 @@ func New(cfg Config, opts Options) (_ *Gateway, err error) {
 		return nil, err
 	}
 	provs, router := b.provs, b.router
-	g.plugins = b.plugins
+	g.plugins, g.policies = b.plugins, b.policies
 	defer func() {
-		if err != nil && b.plugins != nil {
-			b.plugins.Close(context.Background()) // New failed after loading the plugin
+		if err != nil {
+			b.close() // New failed after loading the plugin and policies
 		}
 	}()
 	g.prices.Store(b.prices)
@@ -122,7 +123,7 @@ func New(cfg Config, opts Options) (_ *Gateway, err error) {
 	g.rec = recorder.New(opts.Store, cfg.Recorder, opts.Log.With("component", "recorder"))
 	g.proxy, err = proxy.New(cfg.Proxy, proxy.Deps{
 		Providers: provs, Router: router, Keys: g.keys, Pricer: (*pricer)(g),
-		Admission: (*admission)(g), Sink: g.rec, Now: opts.Now,
+		Admission: (*admission)(g), Policy: b.policies.asPolicy(), Sink: g.rec, Now: opts.Now,
 		Log: opts.Log.With("component", "proxy"), Observe: opts.Observe,
 	})
 	if err != nil {
@@ -139,12 +140,21 @@ func New(cfg Config, opts Options) (_ *Gateway, err error) {
 
 // built is what a config describes, ready to swap in.
 type built struct {
-	provs   map[string]provider.Provider
-	router  route.Router
-	prices  *pricing.Table
-	plugins *wasm.Host // nil without a routing plugin
+	provs    map[string]provider.Provider
+	router   route.Router
+	prices   *pricing.Table
+	plugins  *wasm.Host // nil without a routing plugin
+	policies *policySet // nil without policies
 	// loaded describes the routing plugin, for routing.plugin.loaded.
 	loaded *event.RoutingPluginLoaded
+}
+
+// close releases what b loaded: its plugin host and policies.
+func (b *built) close() {
+	if b.plugins != nil {
+		b.plugins.Close(context.Background())
+	}
+	b.policies.close()
 }
 
 // build makes what a config describes, failing on the first problem.
@@ -210,6 +220,10 @@ func (g *Gateway) build(ctx context.Context, cfg Config) (*built, error) {
 			Name: p.Name, Source: g.pluginLabel(*cfg.RoutingPlugin), Digest: p.Digest,
 			Config: p.Config, ConfigDigest: p.ConfigDigest, Manifest: event.PluginManifest(p.Manifest),
 		}
+	}
+	if b.policies, err = g.loadPolicies(cfg.Policies); err != nil {
+		b.close()
+		return nil, err
 	}
 	return b, nil
 }
@@ -370,6 +384,8 @@ func (g *Gateway) Close(ctx context.Context) error {
 		err = errors.Join(err, g.plugins.Close(ctx))
 		g.plugins = nil
 	}
+	g.policies.close()
+	g.policies = nil
 	g.mu.Unlock()
 	if g.stop != nil {
 		g.stop()
@@ -417,19 +433,15 @@ func (g *Gateway) Apply(cfg Config) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := g.budget.Update(budget.Config{Rules: append(slices.Clone(cfg.Budgets), g.keyRules()...)}); err != nil {
-		if b.plugins != nil {
-			b.plugins.Close(context.Background())
-		}
+		b.close()
 		return fmt.Errorf("gateway.budgets: %w", err)
 	}
 	g.prices.Store(b.prices)
-	g.proxy.Swap(b.provs, b.router)
-	if old := g.plugins; old != nil {
-		// Calls in flight finish on the old plugin (Close waits for its
-		// instances), then it goes.
-		go old.Close(context.Background())
-	}
-	g.plugins = b.plugins
+	g.proxy.Swap(b.provs, b.router, b.policies.asPolicy())
+	// Calls in flight finish on the old plugin and policies (closing
+	// waits for their instances and runtimes), then they go.
+	go (&built{plugins: g.plugins, policies: g.policies}).close()
+	g.plugins, g.policies = b.plugins, b.policies
 	if err := g.recordPluginLoaded(context.Background(), g.loaded, b.loaded); err != nil {
 		g.log.Error("could not record the routing plugin that went live", "err", err)
 	}

@@ -76,6 +76,11 @@ func (g *Gateway) Handle(ctx context.Context, r *Request) *Response {
 		return g.errorResponse(in, c.id, &llm.Error{Kind: llm.ErrPermission, Status: 403, Param: "model",
 			Message: fmt.Sprintf("key %s may not use model %q; it allows: %s", c.key.ID, peek.Model, strings.Join(c.key.Models, ", "))})
 	}
+	if pol := g.policyNow(); pol != nil {
+		if e := c.judge(ctx, pol); e != nil {
+			return g.errorResponse(in, c.id, e)
+		}
+	}
 	if e := c.route(ctx); e != nil {
 		return g.errorResponse(in, c.id, e)
 	}

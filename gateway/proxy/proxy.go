@@ -135,6 +135,7 @@ type Deps struct {
 	Keys      Keys
 	Pricer    Pricer
 	Admission Admission // nil: no budgets
+	Policy    Policy    // nil: no policies
 	Sink      Sink
 	// Client sends upstream requests. Default: a pooled client tuned for
 	// many concurrent calls to few hosts.
@@ -165,6 +166,7 @@ type Gateway struct {
 	mu        sync.RWMutex
 	providers map[string]provider.Provider
 	router    route.Router
+	policy    Policy // nil: no policies
 }
 
 // New builds a gateway.
@@ -184,7 +186,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 	}
 	g := &Gateway{
 		cfg: cfg, client: d.Client, now: d.Now, log: d.Log, keys: d.Keys, pricer: d.Pricer,
-		admit: d.Admission, sink: d.Sink, providers: d.Providers, router: d.Router, observe: d.Observe,
+		admit: d.Admission, sink: d.Sink, providers: d.Providers, router: d.Router, policy: d.Policy, observe: d.Observe,
 	}
 	g.health = newHealthBook(&g.cfg)
 	g.retry = newRetryBudget(cfg.RetryRatio, cfg.RetryFloor)
@@ -209,9 +211,9 @@ func NewClient() *http.Client {
 
 // Swap replaces providers and router (hot reload). Calls in flight finish
 // on what they started with.
-func (g *Gateway) Swap(providers map[string]provider.Provider, r route.Router) {
+func (g *Gateway) Swap(providers map[string]provider.Provider, r route.Router, pol Policy) {
 	g.mu.Lock()
-	g.providers, g.router = providers, r
+	g.providers, g.router, g.policy = providers, r, pol
 	g.mu.Unlock()
 }
 
@@ -219,6 +221,12 @@ func (g *Gateway) snapshot() (map[string]provider.Provider, route.Router) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	return g.providers, g.router
+}
+
+func (g *Gateway) policyNow() Policy {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.policy
 }
 
 // Health reports what the gateway knows of a target.
