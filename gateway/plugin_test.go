@@ -33,8 +33,15 @@ func TestRoutingPluginDecidesAndFailsSafe(t *testing.T) {
 	s := gatewaytest.New(t, gatewaytest.Config{
 		Sims: map[string]sim.Config{"a": {}},
 		Gateway: gateway.Config{
-			Providers:     []provider.Config{gatewaytest.ProviderSim("a")},
-			Routes:        []route.Rule{{Model: "panic", Targets: []route.Target{{Provider: "a", Model: "sim-large"}}}},
+			Providers: []provider.Config{gatewaytest.ProviderSim("a")},
+			Routes: []route.Rule{
+				{Model: "panic", Targets: []route.Target{{Provider: "a", Model: "sim-large"}}},
+				{Model: "loop", Targets: []route.Target{{Provider: "a", Model: "sim-large"}}},
+				{Model: "alloc", Targets: []route.Target{{Provider: "a", Model: "sim-large"}}},
+				{Model: "garbage", Targets: []route.Target{{Provider: "a", Model: "sim-large"}}},
+				{Model: "exit", Targets: []route.Target{{Provider: "a", Model: "sim-large"}}},
+				{Model: "sleep", Targets: []route.Target{{Provider: "a", Model: "sim-large"}}},
+			},
 			RoutingPlugin: &gateway.PluginConfig{Path: path, Instances: 2},
 		},
 	})
@@ -53,13 +60,23 @@ func TestRoutingPluginDecidesAndFailsSafe(t *testing.T) {
 		t.Fatalf("completed %+v", done)
 	}
 
-	c = s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody("panic", "hi", false))
-	if c.Status != 200 {
-		t.Fatalf("a failing plugin failed the call: %d %s", c.Status, c.Body)
-	}
-	d = gatewaytest.Find[event.RoutingDecided](t, s.Events(c.ID()), "routing.decided")
-	if !strings.Contains(d.Reason, "routing plugin behaviours failed") || d.Targets[0].Model != "sim-large" || d.PluginDigest == "" {
-		t.Fatalf("decision after a plugin failure %+v", d)
+	// The behaviours plugin does what the requested model says; each of
+	// these fails, and the call must still be served on the static route.
+	// After five failures in a row the plugin is quarantined (the sixth
+	// call does not even ask it).
+	for _, tc := range []struct{ model, why string }{
+		{"panic", "plugin panicked: boom"}, {"loop", "overran its time budget"}, {"alloc", ""},
+		{"garbage", "out of range"}, {"exit", ""}, {"sleep", "quarantined after repeated failures"},
+	} {
+		model, why := tc.model, tc.why
+		c = s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody(model, "hi", false))
+		if c.Status != 200 {
+			t.Fatalf("%s: a failing plugin failed the call: %d %s", model, c.Status, c.Body)
+		}
+		d = gatewaytest.Find[event.RoutingDecided](t, s.Events(c.ID()), "routing.decided")
+		if !strings.Contains(d.Reason, "routing plugin behaviours failed") || !strings.Contains(d.Reason, why) || d.Targets[0].Model != "sim-large" || d.PluginDigest == "" {
+			t.Fatalf("%s: decision after a plugin failure %+v", model, d)
+		}
 	}
 }
 
