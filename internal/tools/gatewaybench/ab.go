@@ -7,13 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
 
 var (
 	abBin    = flag.String("ab", "", "compare the gateway with this other switchyard binary (B): both run, and the latency load alternates between them in 2 s windows, each beside the direct load, so the VM's drift hits both alike")
-	abPlugin = flag.String("ab-plugin", "", "compare the gateway with itself deciding routes through this WASM routing plugin (B), in the same way as --ab")
+	abPlugin = flag.String("ab-plugin", "", "compare the gateway with itself deciding routes through this WASM routing plugin (B), in the same way as --ab; builtin:NAME takes a built-in strategy (builtin:failover keeps the static route)")
 )
 
 // abPhase measures added latency for two gateway builds, A (--bin) and B
@@ -90,7 +91,11 @@ func withPlugin(in, out, plugin string) error {
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return err
 	}
-	cfg["gateway"]["routing_plugin"] = map[string]any{"path": plugin}
+	if name, ok := strings.CutPrefix(plugin, "builtin:"); ok {
+		cfg["gateway"]["routing_plugin"] = map[string]any{"builtin": name}
+	} else {
+		cfg["gateway"]["routing_plugin"] = map[string]any{"path": plugin}
+	}
 	b, err = json.Marshal(cfg)
 	if err != nil {
 		return err
