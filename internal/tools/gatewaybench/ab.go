@@ -27,11 +27,15 @@ func abPhase(dir, gwCfg, simURL, gwURL, key string) error {
 	binB, cfgB, nameB := *abBin, gwCfg, "B "+filepath.Base(*abBin)
 	if *abPlugin != "" {
 		binB, cfgB, nameB = *bin, filepath.Join(dir, "gateway-plugin.json"), "B with plugin "+filepath.Base(*abPlugin)
-		abs, err := filepath.Abs(*abPlugin)
-		if err != nil {
-			return err
+		plugin := *abPlugin
+		if !strings.HasPrefix(plugin, "builtin:") {
+			abs, err := filepath.Abs(plugin)
+			if err != nil {
+				return err
+			}
+			plugin = abs
 		}
-		if err := withPlugin(gwCfg, cfgB, abs); err != nil {
+		if err := withPlugin(gwCfg, cfgB, plugin); err != nil {
 			return err
 		}
 	}
