@@ -74,7 +74,7 @@ func TestRoutingPluginDecidesAndFailsSafe(t *testing.T) {
 			t.Fatalf("%s: a failing plugin failed the call: %d %s", model, c.Status, c.Body)
 		}
 		d = gatewaytest.Find[event.RoutingDecided](t, s.Events(c.ID()), "routing.decided")
-		if !strings.Contains(d.Reason, "routing plugin behaviours failed") || !strings.Contains(d.Reason, why) || d.Targets[0].Model != "sim-large" || d.PluginDigest == "" {
+		if !strings.Contains(d.Reason, "routing plugin behaviours failed") || !strings.Contains(d.PluginError, why) || d.PluginError == "" || d.Targets[0].Model != "sim-large" || d.PluginDigest == "" {
 			t.Fatalf("%s: decision after a plugin failure %+v", model, d)
 		}
 	}

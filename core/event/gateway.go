@@ -75,8 +75,11 @@ type RoutingDecided struct {
 	// PluginConfigDigest names the configuration the plugin was loaded
 	// with (routing.plugin.loaded records it in full).
 	PluginConfigDigest string `json:"plugin_config_digest,omitempty"`
-	Seed               uint64 `json:"seed,omitempty"`
-	ClockUnixMS        int64  `json:"clock_unix_ms,omitempty"`
+	// PluginError says how the plugin failed (trap, overrun, malformed
+	// answer, quarantine) when the default route was used instead.
+	PluginError string `json:"plugin_error,omitempty"`
+	Seed        uint64 `json:"seed,omitempty"`
+	ClockUnixMS int64  `json:"clock_unix_ms,omitempty"`
 }
 
 // ModelCallAttempt records one try on one target.

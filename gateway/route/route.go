@@ -76,6 +76,9 @@ type Decision struct {
 	Router             string
 	PluginDigest       string
 	PluginConfigDigest string
+	// PluginError says why the plugin failed, when the default route was
+	// used instead of its answer.
+	PluginError string
 }
 
 // Router picks targets for a call.

@@ -73,7 +73,7 @@ func (r *Router) Route(ctx context.Context, f *route.Facts) (route.Decision, err
 			return def, defErr
 		}
 		def.Reason = fmt.Sprintf("routing plugin %s failed: %v; the default route is used (%s)", r.plugin.Name, err, def.Reason)
-		def.PluginDigest, def.PluginConfigDigest = r.plugin.Digest, r.plugin.ConfigDigest
+		def.PluginDigest, def.PluginConfigDigest, def.PluginError = r.plugin.Digest, r.plugin.ConfigDigest, err.Error()
 		return def, nil
 	}
 	d := route.Decision{Reason: s.dec.Reason, Router: r.Name(), PluginDigest: r.plugin.Digest, PluginConfigDigest: r.plugin.ConfigDigest}
