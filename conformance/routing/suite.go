@@ -7,6 +7,9 @@
 //		module, _ := os.ReadFile("plugin.wasm")
 //		routing.Run(t, module, routing.Options{})
 //	}
+//
+// Check runs the same checks outside go test and returns their results;
+// `switchyard plugin test` uses it.
 package routing
 
 import (
@@ -37,47 +40,77 @@ type Options struct {
 	CacheDir string
 }
 
-// Run runs the suite against module.
-func Run(t *testing.T, module []byte, o Options) {
+func (o *Options) setDefaults() {
 	if o.Model == "" {
 		o.Model = "claude-sonnet-4-5"
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Millisecond
 	}
-	if o.CacheDir == "" {
-		o.CacheDir = t.TempDir() // compile once for the whole run
-	}
-	// A plugin that keeps state between calls on purpose (a counter for
-	// round robin, say) declares it in its manifest; the state check then
-	// skips.
-	stateful := load(t, module, o, 1).Manifest.Stateful
-	t.Run("WellFormed", func(t *testing.T) { wellFormed(t, module, o) })
-	t.Run("Deterministic", func(t *testing.T) { deterministic(t, module, o, stateful) })
-	t.Run("TimeBudget", func(t *testing.T) { timeBudget(t, module, o) })
-	t.Run("NoStateBetweenCalls", func(t *testing.T) {
+}
+
+// tester is what a check needs of a test. *testing.T has all of it, so
+// Run hands the checks its subtests; Check, outside go test, hands them a
+// checker.
+type tester interface {
+	Helper()
+	Context() context.Context
+	Errorf(format string, args ...any)
+	// Fatalf and Skip end the check (runtime.Goexit).
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+	Cleanup(func())
+	TempDir() string
+}
+
+var _ tester = (*testing.T)(nil)
+
+// checks are the suite, in the order it runs them; stateful is what the
+// plugin's manifest says.
+var checks = []struct {
+	name string
+	run  func(t tester, module []byte, o Options, stateful bool)
+}{
+	{"WellFormed", func(t tester, module []byte, o Options, _ bool) { wellFormed(t, module, o) }},
+	{"Deterministic", deterministic},
+	{"TimeBudget", func(t tester, module []byte, o Options, _ bool) { timeBudget(t, module, o) }},
+	{"NoStateBetweenCalls", func(t tester, module []byte, o Options, stateful bool) {
+		// A plugin that keeps state between calls on purpose (a counter
+		// for round robin, say) declares it in its manifest.
 		if stateful {
 			t.Skip("the plugin's manifest declares that it keeps state between calls")
 		}
 		noState(t, module, o)
-	})
+	}},
+}
+
+// Run runs the suite against module, each check as a subtest.
+func Run(t *testing.T, module []byte, o Options) {
+	o.setDefaults()
+	if o.CacheDir == "" {
+		o.CacheDir = t.TempDir() // compile once for the whole run
+	}
+	stateful := load(t, module, o, 1).Manifest.Stateful
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) { c.run(t, module, o, stateful) })
+	}
 }
 
 // load loads module with the time budget only TimeBudget holds it to:
 // the other checks are about answers, and must not fail on a slow machine.
-func load(t *testing.T, module []byte, o Options, instances int) *wasm.Plugin {
+func load(t tester, module []byte, o Options, instances int) *wasm.Plugin {
 	t.Helper()
 	return loadWithin(t, module, o, instances, 10*time.Second)
 }
 
-func loadWithin(t *testing.T, module []byte, o Options, instances int, budget time.Duration) *wasm.Plugin {
+func loadWithin(t tester, module []byte, o Options, instances int, budget time.Duration) *wasm.Plugin {
 	t.Helper()
-	h, err := wasm.NewHost(context.Background(), wasm.Config{CacheDir: o.CacheDir, Instances: instances, Timeout: budget, QuarantineAfter: 1 << 30}, nil)
+	h, err := wasm.NewHost(t.Context(), wasm.Config{CacheDir: o.CacheDir, Instances: instances, Timeout: budget, QuarantineAfter: 1 << 30}, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	t.Cleanup(func() { h.Close(context.Background()) })
-	p, err := h.Load(context.Background(), "plugin", module, o.Config)
+	p, err := h.Load(t.Context(), "plugin", module, o.Config)
 	if err != nil {
 		t.Fatalf("the module does not load: %v", err)
 	}
@@ -135,24 +168,24 @@ func edges(model string) map[string]*abi.Facts {
 	}
 }
 
-func wellFormed(t *testing.T, module []byte, o Options) {
+func wellFormed(t tester, module []byte, o Options) {
 	p := load(t, module, o, 1)
 	for name, f := range edges(o.Model) {
 		var d abi.Decision
-		if err := p.Decide(context.Background(), f, &d); err != nil {
+		if err := p.Decide(t.Context(), f, &d); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
 
-func deterministic(t *testing.T, module []byte, o Options, stateful bool) {
+func deterministic(t tester, module []byte, o Options, stateful bool) {
 	// Three separate instances, and three calls on one: the same facts
 	// must give the same answer every time, and another seed and clock
 	// may give another (not checked: a plugin may ignore both).
 	var first *abi.Decision
 	check := func(where string, p *wasm.Plugin) {
 		var d abi.Decision
-		if err := p.Decide(context.Background(), Facts(o.Model), &d); err != nil {
+		if err := p.Decide(t.Context(), Facts(o.Model), &d); err != nil {
 			t.Fatalf("%s: %v", where, err)
 		}
 		if first == nil {
@@ -182,33 +215,33 @@ func normal(d abi.Decision) abi.Decision {
 	return d
 }
 
-func timeBudget(t *testing.T, module []byte, o Options) {
+func timeBudget(t tester, module []byte, o Options) {
 	p := loadWithin(t, module, o, 1, o.Timeout)
 	f := Facts(o.Model)
 	for i := range 1000 {
 		var d abi.Decision
-		if err := p.Decide(context.Background(), f, &d); err != nil {
+		if err := p.Decide(t.Context(), f, &d); err != nil {
 			t.Fatalf("decision %d of 1000 within %s: %v", i+1, o.Timeout, err)
 		}
 	}
 }
 
-func noState(t *testing.T, module []byte, o Options) {
+func noState(t tester, module []byte, o Options) {
 	// A, then B, then A again on the same instance must answer A as a
 	// fresh instance does.
 	fresh := load(t, module, o, 1)
 	var want abi.Decision
-	if err := fresh.Decide(context.Background(), Facts(o.Model), &want); err != nil {
-		t.Fatal(err)
+	if err := fresh.Decide(t.Context(), Facts(o.Model), &want); err != nil {
+		t.Fatalf("%v", err)
 	}
 	p := load(t, module, o, 1)
 	for name, f := range edges(o.Model) {
 		var d abi.Decision
-		if err := p.Decide(context.Background(), f, &d); err != nil {
+		if err := p.Decide(t.Context(), f, &d); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if err := p.Decide(context.Background(), Facts(o.Model), &d); err != nil {
-			t.Fatal(err)
+		if err := p.Decide(t.Context(), Facts(o.Model), &d); err != nil {
+			t.Fatalf("%v", err)
 		}
 		if !reflect.DeepEqual(normal(d), normal(want)) {
 			t.Fatalf("after the %q facts the plugin answered %+v to the typical facts; a fresh instance answers %+v: state carried over (declare it in the manifest, routing.Declare(routing.Manifest{Stateful: true}), if that is meant)", name, d, want)

@@ -86,3 +86,25 @@ func TestBadPlugin(t *testing.T) {
 	}
 	routing.Run(t, wasmtest.Build(t, wasmtest.Behaviours), routing.Options{Model: model, CacheDir: cacheDir(t)})
 }
+
+// Check runs the checks outside go test, one result each, in order. (How
+// a check ends is TestRunCheck's; failing plugins are switchyard plugin
+// test's, in cmd/switchyard/internal/cli, which runs Check.)
+func TestCheck(t *testing.T) {
+	rs := routing.Check(t.Context(), []byte("not wasm"), routing.Options{})
+	if len(rs) != 1 || rs[0].Name != "Load" || rs[0].Status != routing.Fail || !strings.Contains(rs[0].Messages[0], "does not load") {
+		t.Fatalf("a module that does not load: %+v", rs)
+	}
+	// The WAT plugin compiles in no time, even under -race.
+	rs = routing.Check(t.Context(), wasmtest.BuildWAT(t, "../../plugins/wasm/testdata/wat/firsthealthy.wat"), routing.Options{})
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.Status.String()+" "+r.Name)
+		if len(r.Messages) > 0 {
+			t.Errorf("%s: %q", r.Name, r.Messages)
+		}
+	}
+	if s := strings.Join(got, ", "); s != "PASS WellFormed, PASS Deterministic, PASS TimeBudget, PASS NoStateBetweenCalls" {
+		t.Errorf("results: %s", s)
+	}
+}

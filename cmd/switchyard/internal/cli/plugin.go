@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,12 +17,12 @@ import (
 func (a *app) pluginCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plugin",
-		Short: "Build, check, install and enable routing plugins (WASM)",
+		Short: "Start, build, test, install and enable routing plugins (WASM)",
 		Long: `A routing plugin is a WASM module that decides where each model call goes; the gateway
 runs it in-process (gateway.routing_plugin in the config). See docs/routing-plugins.md.`,
 	}
 	cmd.AddCommand(a.pluginInstallCmd(), a.pluginListCmd(), a.pluginEnableCmd(), a.pluginDisableCmd())
-	cmd.AddCommand(a.pluginBuildCmd(), a.pluginCheckCmd())
+	cmd.AddCommand(a.pluginBuildCmd(), a.pluginCheckCmd(), a.pluginNewCmd(), a.pluginTestCmd())
 	return cmd
 }
 
@@ -51,18 +50,7 @@ func (a *app) pluginBuildCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			goBin, err := exec.LookPath("go")
-			if err != nil {
-				return fmt.Errorf("plugin build needs the Go toolchain (go) on PATH: %w", err)
-			}
-			build := exec.CommandContext(cmd.Context(), goBin, "build", "-buildmode=c-shared", "-o", abs, ".")
-			build.Dir = dir
-			build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-			build.Stdout, build.Stderr = a.io.Err, a.io.Err
-			if err := build.Run(); err != nil {
-				return fmt.Errorf("go build in %s: %w", dir, err)
-			}
-			module, err := os.ReadFile(abs)
+			module, err := a.buildPlugin(cmd.Context(), dir, abs)
 			if err != nil {
 				return err
 			}
