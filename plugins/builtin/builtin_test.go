@@ -171,33 +171,27 @@ func TestWeighted(t *testing.T) {
 	}
 }
 
+// A bad configuration stops the load with the plugin's reason (the
+// reasons themselves are checked natively, in strategies/policy_test.go).
 func TestBadConfigIsRefusedWithTheReason(t *testing.T) {
 	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1, CacheDir: cacheDir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close(context.Background())
-	for config, want := range map[string]string{
-		`{"strategy": "smartest"}`:             `strategy "smartest" is unknown`,
-		`{"rules": [{"when": {"task": "x"}}]}`: "rules[0]: give prefer",
-		`{"rules": [{"pick": "random"}]}`:      `pick "random" is unknown`,
-		`{"strategy": "weighted"}`:             "needs weights",
-		`{"weights": {"openai": -1}}`:          "finite number, 0 or more",
-		`{"rule": []}`:                         `unknown field "rule"`,
-		`{"rules": [{"when": {"min_tokens": 9, "max_tokens": 2}, "pick": "default"}]}`: "max_tokens 2 is below min_tokens 9",
-		`not json`: "config: invalid character",
-	} {
-		_, err := h.Load(context.Background(), "strategies", module(t), []byte(config))
-		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "refused its configuration") {
-			t.Errorf("config %s: error %v, want one saying %q", config, err, want)
-		}
+	_, err = h.Load(context.Background(), "strategies", module(t), []byte(`{"strategy": "smartest"}`))
+	if err == nil || !strings.Contains(err.Error(), `refused its configuration: config: strategy "smartest" is unknown`) {
+		t.Fatalf("error %v, want the plugin's refusal", err)
 	}
 }
 
-// Every built-in configuration passes the suite every plugin must pass.
+// The strategies pass the suite every plugin must pass: the rules (with
+// the cheapest pick and failover) and the weighted pick, the one that uses
+// randomness. The other strategies are the same module's other branches,
+// checked for their answers above; under -race each suite run takes tens
+// of seconds.
 func TestConformance(t *testing.T) {
-	for _, config := range []string{seedsConfig, `{"strategy": "cheapest"}`, `{"strategy": "fastest"}`,
-		`{"strategy": "weighted", "weights": {"openai": 1, "anthropic": 1}}`, `{"strategy": "failover"}`} {
+	for _, config := range []string{seedsConfig, `{"strategy": "weighted", "weights": {"openai": 1, "anthropic": 1}}`} {
 		t.Run(strings.NewReplacer("/", "_", " ", "").Replace(config[:min(len(config), 30)]), func(t *testing.T) {
 			routing.Run(t, module(t), routing.Options{Config: []byte(config), CacheDir: cacheDir})
 		})

@@ -69,6 +69,30 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, heade
 	return res, nil
 }
 
+// doJSON sends a request with a JSON body (nil for none) and decodes a
+// 2xx answer into out (nil to drop it).
+func (c *client) doJSON(ctx context.Context, method, path string, body any, out any) error {
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	res, err := c.do(ctx, method, path, b, nil)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		return fmt.Errorf("read the server's answer: %w", err)
+	}
+	return nil
+}
+
 // netError explains a failure to talk to the server.
 func (c *client) netError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {

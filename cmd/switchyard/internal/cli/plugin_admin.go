@@ -47,15 +47,9 @@ func (a *app) pluginInstallCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body, _ := json.Marshal(httpapi.PluginUpload{Module: module, Config: config})
-			res, err := c.do(cmd.Context(), "PUT", "/api/v1/plugins/"+name, body, nil)
-			if err != nil {
-				return err
-			}
-			defer res.Body.Close()
 			var ip gateway.InstalledPlugin
-			if err := json.NewDecoder(res.Body).Decode(&ip); err != nil {
-				return fmt.Errorf("read the server's answer: %w", err)
+			if err := c.doJSON(cmd.Context(), "PUT", "/api/v1/plugins/"+name, httpapi.PluginUpload{Module: module, Config: config}, &ip); err != nil {
+				return err
 			}
 			fmt.Fprintf(a.io.Out, "%s %s\n", ip.Name, ip.Digest)
 			a.summary("plugin %s installed (%d bytes); `%s plugin enable %s` makes it route", ip.Name, ip.Size, a.io.Prog, ip.Name)
@@ -82,14 +76,9 @@ func (a *app) pluginListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := c.do(cmd.Context(), "GET", "/api/v1/plugins", nil, nil)
-			if err != nil {
-				return err
-			}
-			defer res.Body.Close()
 			var st gateway.PluginState
-			if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
-				return fmt.Errorf("read the server's answer: %w", err)
+			if err := c.doJSON(cmd.Context(), "GET", "/api/v1/plugins", nil, &st); err != nil {
+				return err
 			}
 			if asJSON {
 				return writeLine(a.io.Out, st)
@@ -158,17 +147,11 @@ finish on the old one) and keeps it enabled across restarts until "switchyard pl
 			if err != nil {
 				return err
 			}
-			body, _ := json.Marshal(httpapi.PluginEnable{Config: config})
-			res, err := c.do(cmd.Context(), "POST", "/api/v1/plugins/"+args[0]+"/enable", body, nil)
-			if err != nil {
-				return err
-			}
-			defer res.Body.Close()
 			var out struct {
 				Active *event.RoutingPluginLoaded `json:"active"`
 			}
-			if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-				return fmt.Errorf("read the server's answer: %w", err)
+			if err := c.doJSON(cmd.Context(), "POST", "/api/v1/plugins/"+args[0]+"/enable", httpapi.PluginEnable{Config: config}, &out); err != nil {
+				return err
 			}
 			fmt.Fprintf(a.io.Out, "routing now: %s\n", describeActive(out.Active))
 			return nil
@@ -190,11 +173,9 @@ func (a *app) pluginDisableCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := c.do(cmd.Context(), "POST", "/api/v1/plugins/disable", nil, nil)
-			if err != nil {
+			if err := c.doJSON(cmd.Context(), "POST", "/api/v1/plugins/disable", nil, nil); err != nil {
 				return err
 			}
-			res.Body.Close()
 			a.summary("the enabled plugin is off; the config file's routing decides")
 			return nil
 		}),
