@@ -171,6 +171,24 @@ func TestWeighted(t *testing.T) {
 	}
 }
 
+// Deciding allocates nothing in the guest: its memory never grows, so the
+// host never has to collect its garbage between calls (a collection costs
+// milliseconds of CPU beside the gateway's calls).
+func TestDecisionsDoNotAllocate(t *testing.T) {
+	for _, config := range []string{seedsConfig, `{"strategy": "weighted", "weights": {"openai": 3, "anthropic": 1}}`} {
+		p := load(t, config)
+		for _, task := range []string{"complex", "quick", "chat"} {
+			f := facts(task)
+			for range 20000 {
+				decide(t, p, f)
+			}
+		}
+		if st := p.Stats(); st.Collections != 0 {
+			t.Errorf("config %.40q: %d guest collections in %d decisions, want 0: a decision allocates", config, st.Collections, st.Calls)
+		}
+	}
+}
+
 // A bad configuration stops the load with the plugin's reason (the
 // reasons themselves are checked natively, in strategies/policy_test.go).
 func TestBadConfigIsRefusedWithTheReason(t *testing.T) {

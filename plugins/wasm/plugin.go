@@ -42,6 +42,7 @@ type Plugin struct {
 	failures    int       // consecutive
 	quarantined time.Time // until
 	calls, errs atomic.Uint64
+	collections atomic.Uint64
 }
 
 // Errors a call can end in. Each leaves the caller to use its default
@@ -240,7 +241,11 @@ func (r randReader) Read(b []byte) (int, error) { return r.in.rng.Read(b) }
 // Stats are a plugin's counters.
 type Stats struct {
 	Calls, Errors uint64
-	Quarantined   bool
+	// Collections counts the guest garbage collections the host ran
+	// because an instance's memory grew: a plugin whose decisions
+	// allocate nothing has none after its first calls.
+	Collections uint64
+	Quarantined bool
 }
 
 // Stats returns the plugin's counters.
@@ -248,7 +253,7 @@ func (p *Plugin) Stats() Stats {
 	p.mu.Lock()
 	q := time.Now().Before(p.quarantined)
 	p.mu.Unlock()
-	return Stats{Calls: p.calls.Load(), Errors: p.errs.Load(), Quarantined: q}
+	return Stats{Calls: p.calls.Load(), Errors: p.errs.Load(), Collections: p.collections.Load(), Quarantined: q}
 }
 
 // Decide runs the plugin on f and fills d. On error d is unspecified and
@@ -395,6 +400,7 @@ const collectTimeout = time.Second
 // when asked, so that no decision waits on a collection; the host asks
 // when the guest's memory has grown, that is, when its free heap ran out.
 func (p *Plugin) collectGarbage(in *instance) {
+	p.collections.Add(1)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
