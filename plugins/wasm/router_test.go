@@ -100,3 +100,48 @@ func TestRouterNoTargetIsNoRoute(t *testing.T) {
 		t.Fatalf("err %v, want ErrNoRoute with the plugin's reason", err)
 	}
 }
+
+// BenchmarkRouter is what a routing plugin costs the gateway per call:
+// the static default route, the facts (health of every deployment, sorted
+// tags), the decision, and the answer turned back into targets.
+func BenchmarkRouter(b *testing.B) {
+	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1, CacheDir: cacheDir, Timeout: time.Second}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	p, err := h.Load(context.Background(), "behaviours", behaviours(b), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	def, err := route.NewStatic(route.StaticConfig{ProviderOrder: []string{"anthropic", "openai", "gemini"},
+		ProviderModels: map[string][]string{"anthropic": {"claude-sonnet-4-5"}, "openai": {"gpt-5-mini"}, "gemini": {"gemini-2.5-flash-lite"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := wasm.NewRouter(p, def, []wasm.Deployment{
+		{Target: route.Target{Provider: "anthropic", Model: "claude-sonnet-4-5"}, Tools: true, InputUSDPerMTok: 3, OutputUSDPerMTok: 15},
+		{Target: route.Target{Provider: "openai", Model: "gpt-5-mini"}, Tools: true, InputUSDPerMTok: 0.25, OutputUSDPerMTok: 2},
+		{Target: route.Target{Provider: "gemini", Model: "gemini-2.5-flash-lite"}, InputUSDPerMTok: 0.1, OutputUSDPerMTok: 0.4},
+	})
+	for _, model := range []string{"gpt-5-mini", "cheapest"} {
+		b.Run(model, func(b *testing.B) {
+			f := routeFacts(model)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Route(context.Background(), f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("static-only", func(b *testing.B) {
+		f := routeFacts("gpt-5-mini")
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := def.Route(context.Background(), f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
