@@ -160,7 +160,7 @@ func (h *Host) Load(ctx context.Context, name string, module, config []byte) (*P
 	}
 	p := &Plugin{
 		Name: name, Digest: Digest(module), Config: bytes.Clone(config), host: h, compiled: compiled,
-		pool: make(chan *instance, h.cfg.Instances), stderr: &logWriter{log: h.log.With("plugin", name)},
+		pool: newPool(h.cfg.Instances), stderr: &logWriter{log: h.log.With("plugin", name)},
 	}
 	if len(config) > 0 {
 		p.ConfigDigest = Digest(config)
@@ -174,10 +174,17 @@ func (h *Host) Load(ctx context.Context, name string, module, config []byte) (*P
 			if in != nil {
 				in.mod.Close(ctx)
 			}
-			p.Close(ctx)
+			// Nothing has run yet: close what was made, without waiting
+			// for the instances that were never made (Close would).
+			p.closed.Store(true)
+			for range i {
+				<-p.pool.ready
+				p.pool.take().mod.Close(ctx)
+			}
+			compiled.Close(ctx)
 			return nil, fmt.Errorf("plugin %s: %w", name, err)
 		}
-		p.pool <- in
+		p.pool.put(in)
 	}
 	h.mu.Lock()
 	h.live[p] = true

@@ -33,7 +33,7 @@ type Plugin struct {
 
 	host     *Host
 	compiled wazero.CompiledModule
-	pool     chan *instance
+	pool     *pool
 	stderr   *logWriter
 	closed   atomic.Bool
 	wg       sync.WaitGroup // background replacements
@@ -268,13 +268,12 @@ func (p *Plugin) Decide(ctx context.Context, f *abi.Facts, d *abi.Decision) erro
 		p.errs.Add(1)
 		return ErrQuarantined
 	}
-	var in *instance
 	select {
-	case in = <-p.pool:
+	case <-p.pool.ready:
 	default:
 		t := time.NewTimer(p.host.cfg.Timeout)
 		select {
-		case in = <-p.pool:
+		case <-p.pool.ready:
 			t.Stop()
 		case <-t.C:
 			p.errs.Add(1)
@@ -285,13 +284,14 @@ func (p *Plugin) Decide(ctx context.Context, f *abi.Facts, d *abi.Decision) erro
 			return ctx.Err()
 		}
 	}
+	in := p.pool.take()
 	err := in.call(p.host.cfg.Timeout, f, d)
 	if err == nil {
 		p.succeeded()
 		if in.collect != nil && in.mem.Size() != in.memSize {
 			p.collectGarbage(in) // returns it to the pool when done
 		} else {
-			p.pool <- in
+			p.pool.put(in)
 		}
 		return nil
 	}
@@ -414,7 +414,7 @@ func (p *Plugin) collectGarbage(in *instance) {
 			return
 		}
 		in.memSize = in.mem.Size()
-		p.pool <- in
+		p.pool.put(in)
 	}()
 }
 
@@ -430,7 +430,7 @@ func (p *Plugin) replace() {
 					in.mod.Close(context.Background())
 					return
 				}
-				p.pool <- in
+				p.pool.put(in)
 				return
 			}
 			p.host.log.Error("routing plugin: cannot replace an instance", "plugin", p.Name, "err", err)
@@ -446,10 +446,10 @@ func (p *Plugin) Close(ctx context.Context) {
 		return
 	}
 	p.wg.Wait()
-	for range cap(p.pool) {
+	for range cap(p.pool.ready) {
 		select {
-		case in := <-p.pool:
-			in.mod.Close(ctx)
+		case <-p.pool.ready:
+			p.pool.take().mod.Close(ctx)
 		case <-time.After(time.Second): // a call still running keeps its instance
 		}
 	}

@@ -22,7 +22,7 @@ var (
 // changes do, so the two take turns within one run: window by window,
 // one of them takes the load while the direct load runs beside it, and
 // the windows of each are pooled.
-func abPhase(dir, gwCfg, simURL, gwURL, key string) error {
+func abPhase(dir string, gwA *proc, gwCfg, simURL, gwURL, key string) error {
 	addr := freeAddr()
 	binB, cfgB, nameB := *abBin, gwCfg, "B "+filepath.Base(*abBin)
 	if *abPlugin != "" {
@@ -57,12 +57,15 @@ func abPhase(dir, gwCfg, simURL, gwURL, key string) error {
 	const window = 2 * time.Second
 	type side struct {
 		name, url, key string
+		proc           *proc
 		direct, via    result
+		cpu            time.Duration // the gateway's CPU time during its windows
 	}
-	sides := []*side{{name: "A " + filepath.Base(*bin), url: gwURL, key: key}, {name: nameB, url: bURL, key: keyB}}
+	sides := []*side{{name: "A " + filepath.Base(*bin), url: gwURL, key: key, proc: gwA}, {name: nameB, url: bURL, key: keyB, proc: b}}
 	windows := max(2, int(2**duration/window))
 	for w := range windows {
 		s := sides[w%2]
+		cpu0 := s.proc.cpu()
 		var d, v *result
 		var wg sync.WaitGroup
 		wg.Add(2)
@@ -73,13 +76,15 @@ func abPhase(dir, gwCfg, simURL, gwURL, key string) error {
 			v = openLoop(s.url, s.key, "upstream-50ms", false, *rate, window)
 		}()
 		wg.Wait()
+		s.cpu += s.proc.cpu() - cpu0
 		s.direct.merge(d)
 		s.via.merge(v)
 	}
 	fmt.Printf("A/B: added latency at %d req/s, 50 ms upstream, %d windows of %s alternating\n", *rate, windows, window)
 	for _, s := range sides {
-		fmt.Printf("   %-28s added p50 %s, p90 %s, p99 %s (n=%d, errors %d)\n", s.name,
-			added(&s.via, &s.direct, 0.5), added(&s.via, &s.direct, 0.9), added(&s.via, &s.direct, 0.99), len(s.via.lat), s.via.errors)
+		fmt.Printf("   %-28s added p50 %s, p90 %s, p99 %s (n=%d, errors %d); gateway CPU %s a call\n", s.name,
+			added(&s.via, &s.direct, 0.5), added(&s.via, &s.direct, 0.9), added(&s.via, &s.direct, 0.99), len(s.via.lat), s.via.errors,
+			(s.cpu / time.Duration(max(len(s.via.lat), 1))).Round(time.Microsecond))
 	}
 	fmt.Println()
 	return nil

@@ -33,15 +33,16 @@ import (
 )
 
 var (
-	bin      = flag.String("bin", ".bin/switchyard", "switchyard binary")
-	duration = flag.Duration("duration", 10*time.Second, "length of each phase")
-	rate     = flag.Int("rate", 1000, "requests per second for the latency phases")
-	workers  = flag.Int("workers", 64, "concurrent clients for the throughput phase")
-	quick    = flag.Bool("quick", false, "short phases (2s), for a smoke run")
-	only     = flag.String("only", "", "run one phase: latency, throughput or stream")
-	linger   = flag.Duration("linger", 0, "the gateway's event writer linger (recorder.linger); 0 keeps the default")
-	profile  = flag.String("cpuprofile", "", "write the gateway's CPU profile during the throughput phase to this file")
-	baseline = flag.String("baseline-proxy", "", "also measure this reverse proxy (a binary run as BIN LISTEN_ADDR UPSTREAM_URL) in the latency phase, as the floor of what any proxy adds here")
+	bin            = flag.String("bin", ".bin/switchyard", "switchyard binary")
+	duration       = flag.Duration("duration", 10*time.Second, "length of each phase")
+	rate           = flag.Int("rate", 1000, "requests per second for the latency phases")
+	workers        = flag.Int("workers", 64, "concurrent clients for the throughput phase")
+	quick          = flag.Bool("quick", false, "short phases (2s), for a smoke run")
+	only           = flag.String("only", "", "run one phase: latency, throughput or stream")
+	linger         = flag.Duration("linger", 0, "the gateway's event writer linger (recorder.linger); 0 keeps the default")
+	profile        = flag.String("cpuprofile", "", "write the gateway's CPU profile during the throughput phase to this file")
+	withPluginFlag = flag.String("plugin", "", "run the gateway with this routing plugin (a .wasm path, or builtin:NAME) in every phase, e.g. to profile it with --cpuprofile")
+	baseline       = flag.String("baseline-proxy", "", "also measure this reverse proxy (a binary run as BIN LISTEN_ADDR UPSTREAM_URL) in the latency phase, as the floor of what any proxy adds here")
 )
 
 func main() {
@@ -58,6 +59,25 @@ func main() {
 type proc struct {
 	cmd  *exec.Cmd
 	addr string
+}
+
+// cpu returns the CPU time the process has used (user and system), from
+// /proc; 0 where there is none.
+func (p *proc) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces, in parens):
+	// utime and stime are the 12th and 13th, in clock ticks (100 a second
+	// on Linux).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 func (p *proc) stop() {
@@ -146,6 +166,11 @@ func run() error {
 		"sim/instant":{"input_cost_per_token":5e-7,"output_cost_per_token":1.5e-6,"litellm_provider":"sim"},
 		"sim/upstream-50ms":{"input_cost_per_token":5e-7,"output_cost_per_token":1.5e-6,"litellm_provider":"sim"},
 		"sim/stream-20ms":{"input_cost_per_token":5e-7,"output_cost_per_token":1.5e-6,"litellm_provider":"sim"}}`), 0o644)
+	if *withPluginFlag != "" {
+		if err := withPlugin(gwCfg, gwCfg, *withPluginFlag); err != nil {
+			return err
+		}
+	}
 	pprofAddr := ""
 	if *profile != "" {
 		pprofAddr = freeAddr()
@@ -176,7 +201,7 @@ func run() error {
 	openLoop(simURL, key, "upstream-50ms", false, 200, time.Second)
 
 	if *abBin != "" || *abPlugin != "" {
-		return abPhase(dir, gwCfg, simURL, gwURL, key)
+		return abPhase(dir, gw, gwCfg, simURL, gwURL, key)
 	}
 	if *only == "" || *only == "latency" {
 		latencyPhase(gw, simURL, gwURL, key)
