@@ -62,20 +62,33 @@ func TestRoutingPluginDecidesAndFailsSafe(t *testing.T) {
 
 	// The behaviours plugin does what the requested model says; each of
 	// these fails, and the call must still be served on the static route.
-	// After five failures in a row the plugin is quarantined (the sixth
-	// call does not even ask it).
-	for _, tc := range []struct{ model, why string }{
-		{"panic", "plugin panicked: boom"}, {"loop", "overran its time budget"}, {"alloc", ""},
-		{"garbage", "out of range"}, {"exit", ""}, {"sleep", "quarantined after repeated failures"},
-	} {
-		model, why := tc.model, tc.why
-		c = s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody(model, "hi", false))
+	// A failed instance is replaced in the background, so (slowly, under
+	// -race) a call may find none free; after five failures in a row the
+	// plugin is quarantined and calls do not even ask it.
+	decided := func(model string) event.RoutingDecided {
+		t.Helper()
+		c := s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody(model, "hi", false))
 		if c.Status != 200 {
 			t.Fatalf("%s: a failing plugin failed the call: %d %s", model, c.Status, c.Body)
 		}
-		d = gatewaytest.Find[event.RoutingDecided](t, s.Events(c.ID()), "routing.decided")
-		if !strings.Contains(d.Reason, "routing plugin behaviours failed") || !strings.Contains(d.PluginError, why) || d.PluginError == "" || d.Targets[0].Model != "sim-large" || d.PluginDigest == "" {
+		d := gatewaytest.Find[event.RoutingDecided](t, s.Events(c.ID()), "routing.decided")
+		if !strings.Contains(d.Reason, "routing plugin behaviours failed") || d.PluginError == "" || d.Targets[0].Model != "sim-large" || d.PluginDigest == "" {
 			t.Fatalf("%s: decision after a plugin failure %+v", model, d)
+		}
+		return d
+	}
+	for _, tc := range []struct{ model, why string }{
+		{"panic", "plugin panicked: boom"}, {"loop", "overran its time budget"}, {"alloc", ""},
+		{"garbage", "out of range"}, {"exit", ""}, {"sleep", "overran its time budget"},
+	} {
+		d := decided(tc.model)
+		if e := d.PluginError; !strings.Contains(e, tc.why) && !strings.Contains(e, "no plugin instance became free") && !strings.Contains(e, "quarantined") {
+			t.Fatalf("%s: plugin_error %q, want one saying %q", tc.model, e, tc.why)
+		}
+	}
+	for i := 0; !strings.Contains(decided("panic").PluginError, "quarantined after repeated failures"); i++ {
+		if i == 20 {
+			t.Fatal("the plugin failed 26 times and was not quarantined")
 		}
 	}
 }
