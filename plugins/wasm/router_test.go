@@ -105,15 +105,7 @@ func TestRouterNoTargetIsNoRoute(t *testing.T) {
 // the static default route, the facts (health of every deployment, sorted
 // tags), the decision, and the answer turned back into targets.
 func BenchmarkRouter(b *testing.B) {
-	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1, CacheDir: cacheDir, Timeout: time.Second}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer h.Close(context.Background())
-	p, err := h.Load(context.Background(), "behaviours", behaviours(b), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := benchPlugin(b)
 	def, err := route.NewStatic(route.StaticConfig{ProviderOrder: []string{"anthropic", "openai", "gemini"},
 		ProviderModels: map[string][]string{"anthropic": {"claude-sonnet-4-5"}, "openai": {"gpt-5-mini"}, "gemini": {"gemini-2.5-flash-lite"}}})
 	if err != nil {

@@ -190,18 +190,24 @@ func TestCompilationCacheIsWritten(t *testing.T) {
 	}
 }
 
-// The benchmarks give each call a second: a call preempted by the OS for
-// longer than the default 10 ms budget would otherwise fail the run.
-func BenchmarkDecide(b *testing.B) {
+// benchPlugin loads the behaviours plugin for a benchmark, with one
+// instance and a second per call: a call preempted by the OS for longer
+// than the default 10 ms budget would otherwise fail the run.
+func benchPlugin(b *testing.B) *wasm.Plugin {
 	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1, CacheDir: cacheDir, Timeout: time.Second}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer h.Close(context.Background())
+	b.Cleanup(func() { h.Close(context.Background()) })
 	p, err := h.Load(context.Background(), "behaviours", behaviours(b), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
+	return p
+}
+
+func BenchmarkDecide(b *testing.B) {
+	p := benchPlugin(b)
 	for _, model := range []string{"echo", "cheapest"} {
 		b.Run(model, func(b *testing.B) {
 			f := facts(model)
