@@ -50,6 +50,9 @@ type call struct {
 	overhead time.Duration
 
 	decidedSkipped []string
+
+	budgetLeftUSD float64 // see budgetLeft
+	budgetKnown   bool
 }
 
 // Handle runs one call and returns what to send to the client. ctx bounds
@@ -149,13 +152,23 @@ func (c *call) scopes() []string {
 
 func (c *call) estimateInput() int { return len(c.req.Body) / 4 }
 
+// budgetLeft is the smallest spend left among the caller's capped scopes,
+// negative when none is capped. The policies and the router both see it;
+// it is looked up once a call.
+func (c *call) budgetLeft() float64 {
+	if !c.budgetKnown {
+		c.budgetLeftUSD, c.budgetKnown = -1, true
+		if c.g.admit != nil {
+			c.budgetLeftUSD = c.g.admit.RemainingUSD(c.scopes())
+		}
+	}
+	return c.budgetLeftUSD
+}
+
 func (c *call) route(ctx context.Context) *llm.Error {
 	provs, router := c.g.snapshot()
 	c.provs = provs
-	budgetLeft := -1.0
-	if c.g.admit != nil {
-		budgetLeft = c.g.admit.RemainingUSD(c.scopes())
-	}
+	budgetLeft := c.budgetLeft()
 	now := c.g.now()
 	c.routedAt = now
 	f := &route.Facts{

@@ -53,14 +53,10 @@ type PolicyResult struct {
 // judge runs the policies, records their verdicts, and returns the error
 // to answer with when one denied.
 func (c *call) judge(ctx context.Context, pol Policy) *llm.Error {
-	budgetLeft := -1.0
-	if c.g.admit != nil {
-		budgetLeft = c.g.admit.RemainingUSD(c.scopes())
-	}
 	res := pol.BeforeModelCall(ctx, &PolicyCall{
 		CallID: c.id, Model: c.peek.Model, API: c.req.API, Key: c.key, Tags: c.attr.Tags, TaskType: c.attr.Tags["task"],
 		EstimatedTokens: c.estimateInput(), HasTools: c.peek.HasTools, Stream: c.peek.Stream,
-		BudgetLeftUSD: budgetLeft, Now: c.g.now(), Seed: route.SeedFor(c.id),
+		BudgetLeftUSD: c.budgetLeft(), Now: c.g.now(), Seed: route.SeedFor(c.id),
 	})
 	for _, v := range res.Verdicts {
 		c.record("policy.verdict", v)
