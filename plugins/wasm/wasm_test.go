@@ -48,7 +48,7 @@ func facts(model string) *abi.Facts {
 	}
 }
 
-func load(t *testing.T, cfg wasm.Config) *wasm.Plugin {
+func load(t testing.TB, cfg wasm.Config) *wasm.Plugin {
 	t.Helper()
 	cfg.CacheDir = cacheDir
 	h, err := wasm.NewHost(context.Background(), cfg, nil)
@@ -194,16 +194,7 @@ func TestCompilationCacheIsWritten(t *testing.T) {
 // instance and a second per call: a call preempted by the OS for longer
 // than the default 10 ms budget would otherwise fail the run.
 func benchPlugin(b *testing.B) *wasm.Plugin {
-	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1, CacheDir: cacheDir, Timeout: time.Second}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { h.Close(context.Background()) })
-	p, err := h.Load(context.Background(), "behaviours", behaviours(b), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return p
+	return load(b, wasm.Config{Instances: 1, Timeout: time.Second})
 }
 
 func BenchmarkDecide(b *testing.B) {
