@@ -93,12 +93,29 @@ func TestRoutingPluginDecidesAndFailsSafe(t *testing.T) {
 	}
 }
 
-func TestRoutingPluginConfigErrors(t *testing.T) {
+// newWith returns a function that builds a gateway on an empty store, with
+// one unreachable sim provider and what set adds, and returns New's error:
+// for the tests of config errors.
+func newWith(t *testing.T) func(set func(*gateway.Config)) error {
+	t.Helper()
 	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	return func(set func(*gateway.Config)) error {
+		cfg := gateway.Config{Providers: []provider.Config{{Kind: "sim", BaseURL: "http://127.0.0.1:1", Models: []string{"m"}}}}
+		set(&cfg)
+		g, err := gateway.New(cfg, gateway.Options{Store: st})
+		if err == nil {
+			g.Close(context.Background())
+		}
+		return err
+	}
+}
+
+func TestRoutingPluginConfigErrors(t *testing.T) {
+	newErr := newWith(t)
 	for _, tc := range []struct {
 		pc   gateway.PluginConfig
 		want string
@@ -109,8 +126,7 @@ func TestRoutingPluginConfigErrors(t *testing.T) {
 		{gateway.PluginConfig{Path: "/nonexistent/p.wasm"}, "read the plugin"},
 		{gateway.PluginConfig{Path: "gateway_test.go"}, "not a valid WASM module"},
 	} {
-		cfg := gateway.Config{Providers: []provider.Config{{Kind: "sim", BaseURL: "http://127.0.0.1:1", Models: []string{"m"}}}, RoutingPlugin: &tc.pc}
-		_, err := gateway.New(cfg, gateway.Options{Store: st})
+		err := newErr(func(c *gateway.Config) { c.RoutingPlugin = &tc.pc })
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "gateway.routing_plugin") {
 			t.Errorf("%+v: error %v, want one saying gateway.routing_plugin ... %q", tc.pc, err, tc.want)
 		}
@@ -170,11 +186,7 @@ func TestBuiltinRulesThroughTheGateway(t *testing.T) {
 
 func TestBuiltinConfigErrors(t *testing.T) {
 	requireBuiltins(t)
-	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	newErr := newWith(t)
 	for _, tc := range []struct {
 		pc   gateway.PluginConfig
 		want string
@@ -183,8 +195,7 @@ func TestBuiltinConfigErrors(t *testing.T) {
 		{gateway.PluginConfig{Builtin: "cheapest", Config: json.RawMessage(`{"strategy": "fastest"}`)}, "config.strategy is \"fastest\" but builtin is \"cheapest\""},
 		{gateway.PluginConfig{Builtin: "rules", Config: json.RawMessage(`[1]`)}, "take an object"},
 	} {
-		cfg := gateway.Config{Providers: []provider.Config{{Kind: "sim", BaseURL: "http://127.0.0.1:1", Models: []string{"m"}}}, RoutingPlugin: &tc.pc}
-		_, err := gateway.New(cfg, gateway.Options{Store: st})
+		err := newErr(func(c *gateway.Config) { c.RoutingPlugin = &tc.pc })
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want one saying %q", tc.pc, err, tc.want)
 		}

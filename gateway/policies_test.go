@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/core/event"
-	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/gatewaytest"
 	"github.com/switchyard/switchyard/gateway/provider"
@@ -77,11 +76,7 @@ func TestPoliciesJudgeCalls(t *testing.T) {
 }
 
 func TestPolicyConfigErrors(t *testing.T) {
-	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	newErr := newWith(t)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.js")
 	os.WriteFile(bad, []byte("function before_model_call(call) {\n  return allow(\n}\n"), 0o644)
@@ -94,8 +89,7 @@ func TestPolicyConfigErrors(t *testing.T) {
 		{gateway.PolicyConfig{Path: bad}, "syntax error at " + bad + ":3"},
 		{gateway.PolicyConfig{Path: filepath.Join(dir, "none.js")}, "no such file"},
 	} {
-		cfg := gateway.Config{Providers: []provider.Config{{Kind: "sim", BaseURL: "http://127.0.0.1:1", Models: []string{"m"}}}, Policies: []gateway.PolicyConfig{tc.pc}}
-		_, err := gateway.New(cfg, gateway.Options{Store: st})
+		err := newErr(func(c *gateway.Config) { c.Policies = []gateway.PolicyConfig{tc.pc} })
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want one saying %q", tc.pc, err, tc.want)
 		}
