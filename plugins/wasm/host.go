@@ -5,8 +5,8 @@
 // configured) and keeps a fixed pool of instances per plugin, created when
 // the plugin is loaded: creating a Go wasip1 instance costs milliseconds
 // and never happens on the request path. Each call is bounded: memory by a
-// page limit, time by a per-instance watchdog that closes the instance if
-// the call overruns. An instance that traps, overruns or answers garbage
+// page limit, time by a deadline that the guest's loops check (see
+// instrument) and that ends the call when it overruns. An instance that traps, overruns or answers garbage
 // is thrown away and replaced in the background; a plugin that keeps
 // failing is quarantined for a while, and its callers use their default
 // route meanwhile.

@@ -25,7 +25,7 @@ const fuel = 10000
 //	end
 //
 // where $sched_yield is the module's import of WASI's sched_yield. The
-// host's sched_yield checks the call's watchdog and panics out of an
+// host's sched_yield checks the call's deadline and panics out of an
 // overrunning call. A call that runs forever must branch back to some loop
 // (recursion without one ends when the stack does), so it reaches
 // sched_yield within 10,000 iterations.
@@ -33,7 +33,7 @@ const fuel = 10000
 // Why a call into the host rather than a flag the guest reads: compiled
 // WASM is not Go code, so a goroutine running it cannot be stopped for
 // the garbage collector. A guest that never calls out would hold up every
-// stop-the-world pause of the gateway, and the watchdog (a goroutine) could
+// stop-the-world pause of the gateway, and a watchdog goroutine could
 // never run to set the flag: the process would hang. sched_yield is a
 // call into Go, where the goroutine can stop. wazero's own way
 // (WithCloseOnContextDone) calls out at every loop header and starts a

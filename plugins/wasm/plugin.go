@@ -66,13 +66,25 @@ type instance struct {
 	inPtr       uint32 // the guest's input buffer, from sy_input
 	inCap       int    // and its size: reused while the facts fit
 	stack       [1]uint64
-	watchdog    *time.Timer
-	timedOut    atomic.Bool // set by the watchdog
+	// deadline is when the current call's time budget runs out, on
+	// monotonic(); the guest's sched_yield ends the call past it, and
+	// timedOut records that it did.
+	deadline int64
+	timedOut bool
 
-	clock int64 // the call's wall time, Unix ns
-	mono  int64 // monotonic clock, advancing per read
-	rng   *rand.ChaCha8
+	clock  int64 // the call's wall time, Unix ns
+	mono   int64 // monotonic clock, advancing per read
+	seed   uint64
+	seeded bool // rng is seeded with seed: seeding costs a ChaCha8 block, so it waits for the first read
+	rng    *rand.ChaCha8
 }
+
+// epoch anchors monotonic.
+var epoch = time.Now()
+
+// monotonic is the host's monotonic clock in nanoseconds: what call
+// deadlines are measured on.
+func monotonic() int64 { return int64(time.Since(epoch)) }
 
 // initTimeout bounds a new instance's initialization (Go's runtime and
 // package init run in _initialize).
@@ -82,11 +94,11 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 	in := &instance{rng: rand.NewChaCha8([32]byte{})}
 	cfg := wazero.NewModuleConfig().
 		WithName("").         // anonymous: many instances of one module
-		WithStartFunctions(). // _initialize is called below, under the watchdog
+		WithStartFunctions(). // _initialize is called below, within a time budget
 		WithStderr(p.stderr).
 		WithWalltime(func() (int64, int32) { return in.clock / 1e9, int32(in.clock % 1e9) }, 1).
 		WithNanotime(func() int64 { in.mono += 1000; return in.mono }, 1).
-		WithNanosleep(func(int64) {}). // no sleeping: the watchdog ends a call that waits
+		WithNanosleep(func(int64) {}). // no sleeping: a call that waits runs into its deadline
 		WithOsyield(in.yield).         // instrument calls it every 10,000 loop iterations
 		WithRandSource(randReader{in})
 	mod, err := p.host.rt.InstantiateModule(ctx, p.compiled, cfg)
@@ -98,10 +110,6 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 		return nil, err
 	}
 	in.mod = mod
-	// The watchdog marks an overrunning call; the guest's next
-	// sched_yield ends it. The instance is never reused after that.
-	in.watchdog = time.AfterFunc(time.Hour, func() { in.timedOut.Store(true) })
-	in.watchdog.Stop()
 	in.input, in.rout, in.mem = mod.ExportedFunction("sy_input"), mod.ExportedFunction("sy_route"), mod.Memory()
 	in.collect = mod.ExportedFunction("sy_collect")
 	if in.mem == nil {
@@ -211,13 +219,14 @@ func (in *instance) manifest() (Manifest, error) {
 	return m, nil
 }
 
-// within calls fn under the watchdog. A call the watchdog fired on is an
-// overrun even if it returned: the instance is marked and must not be
-// used again.
+// within calls fn with a time budget of d. A call that ends past its
+// deadline is an overrun even if it returned: the caller must not use the
+// instance again.
 func (in *instance) within(d time.Duration, fn api.Function, stack []uint64) error {
-	in.watchdog.Reset(d)
+	in.deadline = monotonic() + int64(d)
 	err := fn.CallWithStack(context.Background(), stack)
-	if !in.watchdog.Stop() && err == nil {
+	if err == nil && monotonic() > in.deadline {
+		in.timedOut = true
 		err = ErrTimeout
 	}
 	return err
@@ -226,9 +235,13 @@ func (in *instance) within(d time.Duration, fn api.Function, stack []uint64) err
 // errOverrun is what yield panics with to end an overrunning call.
 var errOverrun = errors.New("overran its time budget")
 
-// yield is the guest's sched_yield: where an overrunning call ends.
+// yield is the guest's sched_yield, which instrumented code calls every
+// 10,000 loop iterations: where an overrunning call ends. Checking the
+// clock here, on the calling goroutine, costs a call nothing until it
+// loops, where a watchdog timer cost a Reset and a Stop on every call.
 func (in *instance) yield() {
-	if in.timedOut.Load() {
+	if monotonic() > in.deadline {
+		in.timedOut = true
 		panic(errOverrun)
 	}
 }
@@ -236,7 +249,16 @@ func (in *instance) yield() {
 // randReader is the guest's random source: the call's seed, through ChaCha8.
 type randReader struct{ in *instance }
 
-func (r randReader) Read(b []byte) (int, error) { return r.in.rng.Read(b) }
+func (r randReader) Read(b []byte) (int, error) {
+	in := r.in
+	if !in.seeded {
+		var seed [32]byte
+		binary.LittleEndian.PutUint64(seed[:], in.seed)
+		in.rng.Seed(seed)
+		in.seeded = true
+	}
+	return in.rng.Read(b)
+}
 
 // Stats are a plugin's counters.
 type Stats struct {
@@ -304,24 +326,23 @@ func (p *Plugin) Decide(ctx context.Context, f *abi.Facts, d *abi.Decision) erro
 	return err
 }
 
-// call decides on f under the watchdog: one time budget for the whole
-// exchange. A call the watchdog fired on is an overrun even if it
-// returned, so the instance is not used again.
+// call decides on f within one time budget for the whole exchange. A
+// call that ends past its deadline is an overrun even if it returned, so
+// the instance is not used again.
 func (in *instance) call(timeout time.Duration, f *abi.Facts, d *abi.Decision) error {
-	in.watchdog.Reset(timeout)
+	in.deadline = monotonic() + int64(timeout)
 	err := in.decide(f, d)
-	if !in.watchdog.Stop() && err == nil {
+	if err == nil && monotonic() > in.deadline {
+		in.timedOut = true
 		err = ErrTimeout
 	}
 	return err
 }
 
 func (in *instance) decide(f *abi.Facts, d *abi.Decision) error {
-	ctx := context.Background() // the watchdog, not ctx, ends overruns
+	ctx := context.Background() // the deadline, not ctx, ends overruns
 	in.clock = f.Clock
-	var seed [32]byte
-	binary.LittleEndian.PutUint64(seed[:], f.Seed)
-	in.rng.Seed(seed)
+	in.seed, in.seeded = f.Seed, false
 	if size := abi.Size(f); size > in.inCap {
 		// The guest's buffer stays valid until the next sy_input: ask
 		// for a bigger one only when the facts outgrow it, rounded up to
@@ -360,7 +381,7 @@ func (in *instance) decide(f *abi.Facts, d *abi.Decision) error {
 }
 
 func (in *instance) callError(fn string, err error) error {
-	if in.timedOut.Load() || errors.Is(err, ErrTimeout) {
+	if in.timedOut || errors.Is(err, ErrTimeout) {
 		return ErrTimeout
 	}
 	// wazero appends the guest's stack trace; the first line says what
