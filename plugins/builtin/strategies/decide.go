@@ -17,10 +17,10 @@ var (
 )
 
 func (p *Policy) decide(f *routing.Facts) routing.Decision {
-	rule, a := -1, p.Otherwise
+	rule, a := -1, &p.Otherwise
 	for i := range p.Rules {
 		if p.Rules[i].When.holds(f) {
-			rule, a = i, p.Rules[i].action
+			rule, a = i, &p.Rules[i].action
 			break
 		}
 	}
@@ -36,15 +36,15 @@ func (p *Policy) decide(f *routing.Facts) routing.Decision {
 			}
 		}
 	}
-	switch a.Pick {
-	case "default":
+	switch a.pick {
+	case pickDefault:
 		for _, i := range f.Default {
 			if !taken[i] {
 				order, taken[i] = append(order, i), true
 			}
 		}
-	case "cheapest", "fastest", "weighted":
-		p.rank(f, a.Pick)
+	case pickCheapest, pickFastest, pickWeighted:
+		p.rank(f, a.pick)
 	}
 	if len(order) == 0 {
 		// Nothing preferred exists and nothing is capable: the default
@@ -70,11 +70,11 @@ func capable(f *routing.Facts, t *routing.Target) bool {
 }
 
 // rank appends the capable targets not yet taken, best first.
-func (p *Policy) rank(f *routing.Facts, pick string) {
+func (p *Policy) rank(f *routing.Facts, by pick) {
 	start := len(order)
 	scores = slices.Grow(scores[:0], len(f.Targets))[:len(f.Targets)]
 	var rng interface{ Float64() float64 }
-	if pick == "weighted" {
+	if by == pickWeighted {
 		rng = routing.Rand(f)
 	}
 	for i := range f.Targets {
@@ -82,8 +82,8 @@ func (p *Policy) rank(f *routing.Facts, pick string) {
 		if taken[i] || !capable(f, t) {
 			continue
 		}
-		switch pick {
-		case "cheapest":
+		switch by {
+		case pickCheapest:
 			// The blended price, 3:1 input to output, is what a typical
 			// agent call's tokens cost; unpriced targets go last.
 			if t.InputUSDPerMTok < 0 || t.OutputUSDPerMTok < 0 {
@@ -91,7 +91,7 @@ func (p *Policy) rank(f *routing.Facts, pick string) {
 			} else {
 				scores[i] = (3*t.InputUSDPerMTok + t.OutputUSDPerMTok) / 4
 			}
-		case "fastest":
+		case pickFastest:
 			// Smoothed latency, with errors counted as slow; an unmeasured
 			// target (0) goes after the measured ones.
 			if t.LatencyMS <= 0 {
@@ -99,7 +99,7 @@ func (p *Policy) rank(f *routing.Facts, pick string) {
 			} else {
 				scores[i] = t.LatencyMS * (1 + 4*t.ErrorRate)
 			}
-		case "weighted":
+		case pickWeighted:
 			// Weighted sampling without replacement (Efraimidis–Spirakis):
 			// sort by -u^(1/w), seeded by the call, so a replay agrees.
 			w := p.weight(t)
@@ -123,10 +123,10 @@ func (p *Policy) rank(f *routing.Facts, pick string) {
 }
 
 func (p *Policy) weight(t *routing.Target) float64 {
-	if w, ok := p.Weights[t.Provider+"/"+t.Model]; ok {
+	if w, ok := p.weights[name{t.Provider, t.Model}]; ok {
 		return w
 	}
-	return p.Weights[t.Provider]
+	return p.weights[name{provider: t.Provider}]
 }
 
 // healthyFirst moves rate-limited and cooling targets behind the healthy

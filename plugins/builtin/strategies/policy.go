@@ -49,6 +49,11 @@ type match struct {
 	Tools *bool             `json:"tools"`      // the request declares tools, or not
 	Min   int               `json:"min_tokens"` // estimated input tokens, at least
 	Max   int               `json:"max_tokens"` // and at most (0: no bound)
+
+	// Made at parse time (compile), for deciding.
+	tags   []routing.Tag // Tags, by key
+	model  string        // Model without a trailing *
+	prefix bool          // which Model had
 }
 
 // action orders targets: the preferred ones first, in the order given,
@@ -60,8 +65,22 @@ type action struct {
 	// cheapest, fastest or weighted.
 	Pick string `json:"pick"`
 
-	prefer []name // Prefer, split at parse time
+	// What deciding reads, made at parse time: comparing strings is slow
+	// in Go's WebAssembly code.
+	prefer []name // Prefer, split
+	pick   pick   // Pick
 }
+
+// pick is a parsed action.Pick.
+type pick int
+
+const (
+	pickNone pick = iota
+	pickDefault
+	pickCheapest
+	pickFastest
+	pickWeighted
+)
 
 // name is a parsed "provider" or "provider/model".
 type name struct{ provider, model string }
@@ -71,6 +90,7 @@ type Policy struct {
 	Rules     []Rule
 	Otherwise action
 	Weights   map[string]float64
+	weights   map[name]float64 // Weights by parsed name: no key to build while deciding
 	Failover  bool
 	// reasons are the decisions' reasons, made once so that deciding
 	// allocates nothing: by rule index + 1 (0: no rule matched), then by
@@ -78,7 +98,7 @@ type Policy struct {
 	reasons [][2]string
 }
 
-var picks = []string{"default", "cheapest", "fastest", "weighted"}
+var picks = map[string]pick{"": pickNone, "default": pickDefault, "cheapest": pickCheapest, "fastest": pickFastest, "weighted": pickWeighted}
 
 func parse(b []byte) (*Policy, error) {
 	var c Config
@@ -107,7 +127,8 @@ func parse(b []byte) (*Policy, error) {
 		if err := r.action.check(); err != nil {
 			return nil, fmt.Errorf("config: rules[%d]: %v", i, err)
 		}
-		r.action.split()
+		r.action.compile()
+		r.When.compile()
 		if r.When.Max > 0 && r.When.Max < r.When.Min {
 			return nil, fmt.Errorf("config: rules[%d].when: max_tokens %d is below min_tokens %d", i, r.When.Max, r.When.Min)
 		}
@@ -115,7 +136,7 @@ func parse(b []byte) (*Policy, error) {
 	if err := p.Otherwise.check(); err != nil {
 		return nil, fmt.Errorf("config: otherwise: %v", err)
 	}
-	p.Otherwise.split()
+	p.Otherwise.compile()
 	uses := p.Otherwise.Pick == "weighted"
 	for _, r := range p.Rules {
 		uses = uses || r.Pick == "weighted"
@@ -123,10 +144,13 @@ func parse(b []byte) (*Policy, error) {
 	if uses && len(p.Weights) == 0 {
 		return nil, errors.New(`config: the weighted pick needs weights, e.g. "weights": {"openai": 3, "anthropic": 1}`)
 	}
+	p.weights = make(map[name]float64, len(p.Weights))
 	for k, w := range p.Weights {
 		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
 			return nil, fmt.Errorf("config: weights[%q] is %v; a weight is a finite number, 0 or more", k, w)
 		}
+		provider, model, _ := strings.Cut(k, "/")
+		p.weights[name{provider, model}] = w
 	}
 	for i := -1; i < len(p.Rules); i++ {
 		p.reasons = append(p.reasons, [2]string{p.describe(i, false), p.describe(i, true)})
@@ -134,18 +158,27 @@ func parse(b []byte) (*Policy, error) {
 	return p, nil
 }
 
-func (a *action) split() {
+func (a *action) compile() {
 	for _, s := range a.Prefer {
 		provider, model, _ := strings.Cut(s, "/")
 		a.prefer = append(a.prefer, name{provider, model})
 	}
+	a.pick = picks[a.Pick]
+}
+
+func (m *match) compile() {
+	for k, v := range m.Tags {
+		m.tags = append(m.tags, routing.Tag{Key: k, Value: v})
+	}
+	slices.SortFunc(m.tags, func(a, b routing.Tag) int { return strings.Compare(a.Key, b.Key) })
+	m.model, m.prefix = strings.CutSuffix(m.Model, "*")
 }
 
 func (a action) check() error {
 	if a.Pick == "" && len(a.Prefer) == 0 {
 		return errors.New("give prefer (targets to try first), pick (default, cheapest, fastest or weighted), or both")
 	}
-	if a.Pick != "" && !slices.Contains(picks, a.Pick) {
+	if _, ok := picks[a.Pick]; !ok {
 		return fmt.Errorf("pick %q is unknown: use default, cheapest, fastest or weighted", a.Pick)
 	}
 	for _, name := range a.Prefer {
@@ -235,18 +268,18 @@ func (m *match) holds(f *routing.Facts) bool {
 		return false
 	}
 	if m.Model != "" {
-		if prefix, ok := strings.CutSuffix(m.Model, "*"); ok {
-			if !strings.HasPrefix(f.Model, prefix) {
+		if m.prefix {
+			if !strings.HasPrefix(f.Model, m.model) {
 				return false
 			}
-		} else if f.Model != m.Model {
+		} else if f.Model != m.model {
 			return false
 		}
 	}
-	for k, v := range m.Tags {
+	for _, want := range m.tags {
 		found := false
 		for _, t := range f.Tags {
-			if t.Key == k && t.Value == v {
+			if t.Key == want.Key && t.Value == want.Value {
 				found = true
 				break
 			}
