@@ -102,13 +102,24 @@ func recorderJSON() string {
 	return fmt.Sprintf(`,"recorder":{"linger":%q}`, linger.String())
 }
 
+// handedOut are the addresses freeAddr gave: a port it closes is free
+// again until its server binds it, and the kernel may offer it twice.
+var handedOut = map[string]bool{}
+
+// freeAddr returns a free loopback address it has not returned before.
 func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if !handedOut[addr] {
+			handedOut[addr] = true
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func start(name string, args ...string) (*proc, error) { return startBin(*bin, name, args...) }
