@@ -15,7 +15,8 @@ var abiExports = []string{"sy_abi_version", "sy_input", "sy_route"}
 const fuel = 10000
 
 // instrument rewrites a module so that a call can always be stopped: it
-// adds a mutable i32 global, $fuel, and before every branch back to a loop
+// adds a mutable i32 global, $fuel, and at every function's entry and
+// before every branch back to a loop
 //
 //	global.get $fuel  i32.const 1  i32.sub  global.set $fuel
 //	global.get $fuel  i32.eqz
@@ -27,8 +28,8 @@ const fuel = 10000
 // where $sched_yield is the module's import of WASI's sched_yield. The
 // host's sched_yield checks the call's deadline and panics out of an
 // overrunning call. A call that runs forever must branch back to some loop
-// (recursion without one ends when the stack does), so it reaches
-// sched_yield within 10,000 iterations.
+// or call some function again and again, so it reaches sched_yield within
+// 10,000 iterations or calls.
 //
 // Why a call into the host rather than a flag the guest reads: compiled
 // WASM is not Go code, so a goroutine running it cannot be stopped for
@@ -311,10 +312,12 @@ func instrumentCode(sec []byte, check []byte) ([]byte, error) {
 	return out, nil
 }
 
-// instrumentFunc puts the check before every branch back to a loop: the
-// only way a function repeats. (At loop headers it would also run on
-// every entry into a loop, and Go's wasm code wraps each function body in
-// one, so every call would pay.)
+// instrumentFunc puts the check at the function's entry and before every
+// branch back to a loop: the two ways code repeats. (Loops are checked
+// at their back branches, not their headers: Go's wasm code wraps each
+// function body in a loop, and a check at its header would be a second
+// one on every call.) Without the entry check a function that calls
+// itself twice, 60 levels deep, would run for centuries without looping.
 func instrumentFunc(out, fn, check []byte) ([]byte, error) {
 	r := reader{b: fn}
 	for locals := r.u32(); locals > 0 && r.err == nil; locals-- {
@@ -325,6 +328,7 @@ func instrumentFunc(out, fn, check []byte) ([]byte, error) {
 		return nil, fmt.Errorf("locals: %w", r.err)
 	}
 	out = append(out, fn[:len(fn)-len(r.b)]...)
+	out = append(out, check...)
 	loops := []bool{false} // the control stack: is each open block a loop? (the function's own block is not)
 	backward := func(label uint32) bool {
 		return int(label) < len(loops) && loops[len(loops)-1-int(label)]

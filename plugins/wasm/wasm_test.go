@@ -241,6 +241,34 @@ func TestSpinningPluginDoesNotBlockTheCollector(t *testing.T) {
 	}
 }
 
+// A call that runs away without a loop, recursing twice at each level,
+// is ended at its time budget too: functions check the budget on entry,
+// not only loops.
+func TestRunawayRecursionIsStopped(t *testing.T) {
+	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1, Timeout: 50 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	p, err := h.Load(context.Background(), "fanout", wasmtest.BuildWAT(t, "testdata/wat/fanout.wat"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var d abi.Decision
+		done <- p.Decide(context.Background(), facts("any"), &d)
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, wasm.ErrTimeout) {
+			t.Fatalf("the runaway call ended with %v, want ErrTimeout", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a call that recursed without looping was not stopped")
+	}
+}
+
 // The ABI needs no Go: a plugin written in WebAssembly text decides too.
 func TestPluginInWebAssemblyText(t *testing.T) {
 	module := wasmtest.BuildWAT(t, "testdata/wat/firsthealthy.wat")
