@@ -216,9 +216,11 @@ func (g *Gateway) build(ctx context.Context, cfg Config) (*built, error) {
 		}
 		b.router, b.plugins = router, host
 		p := router.Plugin()
+		targets, targetsDigest := router.Targets()
 		b.loaded = &event.RoutingPluginLoaded{
 			Name: p.Name, Source: g.pluginLabel(*cfg.RoutingPlugin), Digest: p.Digest,
 			Config: p.Config, ConfigDigest: p.ConfigDigest, Manifest: event.PluginManifest(p.Manifest),
+			Targets: targets, TargetsDigest: targetsDigest,
 		}
 	}
 	if b.policies, err = g.loadPolicies(cfg.Policies); err != nil {
@@ -265,9 +267,10 @@ func (g *Gateway) pluginLabel(pc PluginConfig) string {
 }
 
 // recordPluginLoaded appends routing.plugin.loaded when the plugin that
-// goes live differs from the one before (prev; nil for none).
+// goes live differs from the one before (prev; nil for none), or is shown
+// other targets (providers, models or prices changed).
 func (g *Gateway) recordPluginLoaded(ctx context.Context, prev, now *event.RoutingPluginLoaded) error {
-	if now == nil || prev != nil && prev.Digest == now.Digest && prev.ConfigDigest == now.ConfigDigest && prev.Source == now.Source {
+	if now == nil || prev != nil && prev.Digest == now.Digest && prev.ConfigDigest == now.ConfigDigest && prev.Source == now.Source && prev.TargetsDigest == now.TargetsDigest {
 		return nil
 	}
 	p, err := event.New("routing.plugin.loaded", *now, event.Metadata{Actor: "gateway"})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/plugins/builtin"
 	"github.com/switchyard/switchyard/plugins/wasm"
 	"github.com/switchyard/switchyard/plugins/wasm/wasmtest"
+	"github.com/switchyard/switchyard/sdk/routing/abi"
 )
 
 // A routing plugin decides through the whole gateway, its decision is on
@@ -160,6 +162,7 @@ func TestBuiltinRulesThroughTheGateway(t *testing.T) {
 			RoutingPlugin: &gateway.PluginConfig{Builtin: "rules", Config: json.RawMessage(config), Instances: 1},
 		},
 	})
+	var decisions []event.RoutingDecided
 	for task, want := range map[string]string{"complex": "premium", "quick": "cheap"} {
 		c := s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody("sim-small", "hi", false), "x-switchyard-tags", "task="+task)
 		if c.Status != 200 {
@@ -169,6 +172,7 @@ func TestBuiltinRulesThroughTheGateway(t *testing.T) {
 		if d.Router != "plugin:rules" || d.Targets[0].Provider != want || !strings.HasPrefix(d.Reason, "rule ") || d.PluginConfigDigest == "" {
 			t.Fatalf("%s: decision %+v, want %s first, by a rule, with the config's digest", task, d, want)
 		}
+		decisions = append(decisions, d)
 	}
 	var loaded event.RoutingPluginLoaded
 	for ev, err := range s.Store.ReadStream(context.Background(), event.RoutingPluginsStream, eventstore.ReadOptions{}) {
@@ -181,6 +185,42 @@ func TestBuiltinRulesThroughTheGateway(t *testing.T) {
 	}
 	if loaded.Source != "builtin:rules" || loaded.Manifest.Name != "strategies" || !strings.Contains(string(loaded.Config), `"strategy":"rules"`) || loaded.ConfigDigest != wasm.Digest(loaded.Config) {
 		t.Fatalf("routing.plugin.loaded %+v", loaded)
+	}
+
+	// Each decision re-runs from the log alone: the module and config
+	// routing.plugin.loaded names, the facts rebuilt from the two events.
+	module, err := builtin.Module("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := wasm.NewHost(context.Background(), wasm.Config{Instances: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	p, err := h.Load(context.Background(), "strategies", module, loaded.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range decisions {
+		if p.Digest != d.PluginDigest || p.ConfigDigest != d.PluginConfigDigest {
+			t.Fatalf("the replay's plugin is %s with config %s; the decision's %s with %s", p.Digest, p.ConfigDigest, d.PluginDigest, d.PluginConfigDigest)
+		}
+		facts, err := wasm.ReplayFacts(&loaded, &d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again abi.Decision
+		if err := p.Decide(context.Background(), facts, &again); err != nil {
+			t.Fatal(err)
+		}
+		var targets []event.RouteTarget
+		for _, i := range again.Targets {
+			targets = append(targets, event.RouteTarget{Provider: facts.Targets[i].Provider, Model: facts.Targets[i].Model})
+		}
+		if !slices.Equal(targets, d.Targets) || again.Reason != d.Reason {
+			t.Fatalf("replayed %v (%q); the gateway decided %v (%q)", targets, again.Reason, d.Targets, d.Reason)
+		}
 	}
 }
 

@@ -78,8 +78,11 @@ type RoutingDecided struct {
 	// PluginError says how the plugin failed (trap, overrun, malformed
 	// answer, quarantine) when the default route was used instead.
 	PluginError string `json:"plugin_error,omitempty"`
-	Seed        uint64 `json:"seed,omitempty"`
-	ClockUnixMS int64  `json:"clock_unix_ms,omitempty"`
+	// PluginFacts are the rest of what the plugin decided on, so that
+	// the decision can be re-run.
+	PluginFacts *PluginFacts `json:"plugin_facts,omitempty"`
+	Seed        uint64       `json:"seed,omitempty"`
+	ClockUnixMS int64        `json:"clock_unix_ms,omitempty"`
 }
 
 // ModelCallAttempt records one try on one target.

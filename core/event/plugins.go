@@ -36,6 +36,60 @@ type RoutingPluginLoaded struct {
 	Config       json.RawMessage `json:"config,omitempty"`
 	ConfigDigest string          `json:"config_digest,omitempty"`
 	Manifest     PluginManifest  `json:"manifest,omitzero"`
+	// Targets are the deployments the plugin is shown on every call,
+	// less their health, and TargetsDigest their sha256: a decision's
+	// plugin_facts names them by digest.
+	Targets       []PluginTarget `json:"targets,omitempty"`
+	TargetsDigest string         `json:"targets_digest,omitempty"`
+}
+
+// PluginTarget is a deployment as a routing plugin sees it, less its
+// health: what changes only with the config (providers, models, prices).
+type PluginTarget struct {
+	Provider string `json:"provider"`
+	Model    string `json:"model"`
+	Tools    bool   `json:"tools,omitempty"`
+	// Prices in US dollars per million tokens; -1 when unpriced.
+	InputUSDPerMTok  float64 `json:"input_usd_per_mtok"`
+	OutputUSDPerMTok float64 `json:"output_usd_per_mtok"`
+	ContextWindow    int     `json:"context_window,omitempty"`
+}
+
+// PluginFacts are the facts a routing plugin decided on, as
+// routing.decided records them: with the targets of the
+// routing.plugin.loaded event of TargetsDigest, and the call id, model,
+// clock and seed of the routing.decided event that carries them, they
+// rebuild exactly what the plugin saw, so that the decision can be re-run
+// bit for bit (plugins/wasm.ReplayFacts).
+type PluginFacts struct {
+	TargetsDigest   string            `json:"targets_digest"`
+	API             string            `json:"api"`
+	EstimatedTokens int               `json:"estimated_tokens"`
+	Tools           bool              `json:"tools,omitempty"`
+	Stream          bool              `json:"stream,omitempty"`
+	KeyID           string            `json:"key_id,omitempty"`
+	Agent           string            `json:"agent,omitempty"`
+	Team            string            `json:"team,omitempty"`
+	User            string            `json:"user,omitempty"`
+	Tags            map[string]string `json:"tags,omitempty"`
+	// BudgetLeftUSD is the caller's smallest budget left; -1 for none.
+	BudgetLeftUSD float64 `json:"budget_left_usd"`
+	// Health lists the targets whose health was not all zero, by index.
+	Health []TargetHealth `json:"health,omitempty"`
+	// Default is the static route as target indices. Indices past the
+	// deployments are Extra's: default targets that are not deployments
+	// (a pattern route passing the requested model on).
+	Default []int         `json:"default"`
+	Extra   []RouteTarget `json:"extra,omitempty"`
+}
+
+// TargetHealth is one target's health as a plugin saw it.
+type TargetHealth struct {
+	Target      int     `json:"target"`
+	LatencyMS   float64 `json:"latency_ms,omitempty"`
+	ErrorRate   float64 `json:"error_rate,omitempty"`
+	RateLimited bool    `json:"rate_limited,omitempty"`
+	CoolingDown bool    `json:"cooling_down,omitempty"`
 }
 
 // RoutingPluginInstalled records an upload. The module is kept in the

@@ -219,7 +219,8 @@ func (c *call) recordRouting() {
 	c.record("routing.decided", event.RoutingDecided{
 		CallID: c.id, Router: c.decided.Router, RequestModel: c.peek.Model, Targets: ts,
 		Reason: c.decided.Reason, Skipped: c.decidedSkipped, PluginDigest: c.decided.PluginDigest,
-		PluginConfigDigest: c.decided.PluginConfigDigest, PluginError: c.decided.PluginError, Seed: route.SeedFor(c.id), ClockUnixMS: c.routedAt.UnixMilli(),
+		PluginConfigDigest: c.decided.PluginConfigDigest, PluginError: c.decided.PluginError, PluginFacts: c.decided.PluginFacts,
+		Seed: route.SeedFor(c.id), ClockUnixMS: c.routedAt.UnixMilli(),
 	})
 }
 

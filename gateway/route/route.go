@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/gateway/llm"
 )
 
@@ -79,6 +80,9 @@ type Decision struct {
 	// PluginError says why the plugin failed, when the default route was
 	// used instead of its answer.
 	PluginError string
+	// PluginFacts are what the plugin was asked with, for the record, so
+	// that its decision can be re-run.
+	PluginFacts *event.PluginFacts
 }
 
 // Router picks targets for a call.

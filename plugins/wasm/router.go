@@ -1,12 +1,18 @@
 package wasm
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/gateway/route"
 	"github.com/switchyard/switchyard/sdk/routing/abi"
 )
@@ -29,7 +35,11 @@ type Router struct {
 	plugin      *Plugin
 	def         route.Router
 	deployments []Deployment
-	scratch     sync.Pool // *scratch
+	// targets are the deployments as routing.plugin.loaded records them,
+	// and targetsDigest their digest, which each decision names.
+	targets       []event.PluginTarget
+	targetsDigest string
+	scratch       sync.Pool // *scratch
 	// OnFailure, if set, is told of every failed plugin call (metrics).
 	OnFailure func(error)
 }
@@ -46,8 +56,22 @@ type scratch struct {
 // NewRouter returns a router that asks p, over deployments, with def as
 // the default route.
 func NewRouter(p *Plugin, def route.Router, deployments []Deployment) *Router {
-	return &Router{plugin: p, def: def, deployments: slices.Clone(deployments)}
+	r := &Router{plugin: p, def: def, deployments: slices.Clone(deployments)}
+	for _, d := range deployments {
+		r.targets = append(r.targets, event.PluginTarget{
+			Provider: d.Provider, Model: d.Model, Tools: d.Tools, ContextWindow: d.ContextWindow,
+			InputUSDPerMTok: d.InputUSDPerMTok, OutputUSDPerMTok: d.OutputUSDPerMTok,
+		})
+	}
+	b, _ := json.Marshal(r.targets)
+	sum := sha256.Sum256(b)
+	r.targetsDigest = "sha256:" + hex.EncodeToString(sum[:])
+	return r
 }
+
+// Targets returns the deployments a plugin is shown on every call, as
+// routing.plugin.loaded records them, and their digest.
+func (r *Router) Targets() ([]event.PluginTarget, string) { return r.targets, r.targetsDigest }
 
 // Plugin returns the router's plugin.
 func (r *Router) Plugin() *Plugin { return r.plugin }
@@ -74,9 +98,11 @@ func (r *Router) Route(ctx context.Context, f *route.Facts) (route.Decision, err
 		}
 		def.Reason = fmt.Sprintf("routing plugin %s failed: %v; the default route is used (%s)", r.plugin.Name, err, def.Reason)
 		def.PluginDigest, def.PluginConfigDigest, def.PluginError = r.plugin.Digest, r.plugin.ConfigDigest, err.Error()
+		def.PluginFacts = r.record(s, f)
 		return def, nil
 	}
-	d := route.Decision{Reason: s.dec.Reason, Router: r.Name(), PluginDigest: r.plugin.Digest, PluginConfigDigest: r.plugin.ConfigDigest}
+	d := route.Decision{Reason: s.dec.Reason, Router: r.Name(), PluginDigest: r.plugin.Digest, PluginConfigDigest: r.plugin.ConfigDigest,
+		PluginFacts: r.record(s, f)}
 	if len(s.dec.Targets) == 0 {
 		reason := s.dec.Reason
 		if reason == "" {
@@ -145,4 +171,74 @@ next:
 		a.Targets = append(a.Targets, abi.Target{Provider: t.Provider, Model: t.Model, InputUSDPerMTok: -1, OutputUSDPerMTok: -1})
 		s.extra = append(s.extra, t)
 	}
+}
+
+// record copies what the plugin was asked with, beyond the call id,
+// model, clock and seed routing.decided has anyway, and the deployments
+// routing.plugin.loaded has: enough for ReplayFacts to rebuild the facts.
+func (r *Router) record(s *scratch, f *route.Facts) *event.PluginFacts {
+	a := &s.facts
+	pf := &event.PluginFacts{
+		TargetsDigest: r.targetsDigest, API: a.API, EstimatedTokens: a.EstimatedTokens, Tools: a.Tools, Stream: a.Stream,
+		KeyID: a.KeyID, Agent: a.Agent, Team: a.Team, User: a.User, Tags: f.Tags, BudgetLeftUSD: a.BudgetLeftUSD,
+		Default: slices.Clone(a.Default),
+	}
+	for i := range r.deployments {
+		t := &a.Targets[i]
+		if t.LatencyMS != 0 || t.ErrorRate != 0 || t.RateLimited || t.CoolingDown {
+			pf.Health = append(pf.Health, event.TargetHealth{Target: i, LatencyMS: t.LatencyMS, ErrorRate: t.ErrorRate, RateLimited: t.RateLimited, CoolingDown: t.CoolingDown})
+		}
+	}
+	for _, t := range s.extra {
+		pf.Extra = append(pf.Extra, event.RouteTarget{Provider: t.Provider, Model: t.Model})
+	}
+	return pf
+}
+
+// ReplayFacts rebuilds the facts a routing plugin decided on from what
+// the gateway recorded: the routing.decided event, and the
+// routing.plugin.loaded event whose targets it names by digest. Laid out
+// for the plugin (abi.AppendFacts), they are the same bytes the plugin
+// was given, so loading the module and configuration the two events name
+// and deciding again re-runs the decision exactly.
+func ReplayFacts(loaded *event.RoutingPluginLoaded, d *event.RoutingDecided) (*abi.Facts, error) {
+	pf := d.PluginFacts
+	switch {
+	case pf == nil:
+		return nil, errors.New("the decision records no plugin facts: it was not a plugin's, or the gateway that made it predates plugin_facts")
+	case pf.TargetsDigest != loaded.TargetsDigest:
+		return nil, fmt.Errorf("the decision was made over targets %s, and this routing.plugin.loaded event has %s: use the one with its digest", pf.TargetsDigest, cmp.Or(loaded.TargetsDigest, "none"))
+	}
+	f := &abi.Facts{
+		Clock: d.ClockUnixMS * 1e6, Seed: d.Seed, Model: d.RequestModel, API: pf.API,
+		EstimatedTokens: pf.EstimatedTokens, Tools: pf.Tools, Stream: pf.Stream,
+		CallID: d.CallID, KeyID: pf.KeyID, Agent: pf.Agent, Team: pf.Team, User: pf.User,
+		TaskType: pf.Tags["task"], BudgetLeftUSD: pf.BudgetLeftUSD, Default: pf.Default,
+	}
+	for k, v := range pf.Tags {
+		f.Tags = append(f.Tags, abi.Tag{Key: k, Value: v})
+	}
+	slices.SortFunc(f.Tags, func(x, y abi.Tag) int { return strings.Compare(x.Key, y.Key) })
+	for _, t := range loaded.Targets {
+		f.Targets = append(f.Targets, abi.Target{
+			Provider: t.Provider, Model: t.Model, Tools: t.Tools, ContextWindow: t.ContextWindow,
+			InputUSDPerMTok: t.InputUSDPerMTok, OutputUSDPerMTok: t.OutputUSDPerMTok,
+		})
+	}
+	for _, h := range pf.Health {
+		if h.Target < 0 || h.Target >= len(f.Targets) {
+			return nil, fmt.Errorf("plugin_facts.health names target %d of %d", h.Target, len(f.Targets))
+		}
+		t := &f.Targets[h.Target]
+		t.LatencyMS, t.ErrorRate, t.RateLimited, t.CoolingDown = h.LatencyMS, h.ErrorRate, h.RateLimited, h.CoolingDown
+	}
+	for _, t := range pf.Extra {
+		f.Targets = append(f.Targets, abi.Target{Provider: t.Provider, Model: t.Model, InputUSDPerMTok: -1, OutputUSDPerMTok: -1})
+	}
+	for _, i := range f.Default {
+		if i < 0 || i >= len(f.Targets) {
+			return nil, fmt.Errorf("plugin_facts.default names target %d of %d", i, len(f.Targets))
+		}
+	}
+	return f, nil
 }

@@ -1,14 +1,18 @@
 package wasm_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/gateway/route"
 	"github.com/switchyard/switchyard/plugins/wasm"
+	"github.com/switchyard/switchyard/sdk/routing/abi"
 )
 
 func router(t *testing.T, cfg wasm.Config) *wasm.Router {
@@ -20,6 +24,7 @@ func router(t *testing.T, cfg wasm.Config) *wasm.Router {
 			{Model: "panic", Targets: []route.Target{{Provider: "anthropic", Model: "claude-sonnet-4-5"}}},
 			{Model: "none", Targets: []route.Target{{Provider: "anthropic", Model: "claude-sonnet-4-5"}}},
 			{Model: "echo", Targets: []route.Target{{Provider: "local", Model: "llama-3"}}},
+			{Model: "facts", Targets: []route.Target{{Provider: "openai", Model: "gpt-5-mini"}, {Provider: "local", Model: "llama-3"}}},
 		},
 		ProviderOrder: []string{"anthropic", "openai", "local"},
 	})
@@ -136,4 +141,68 @@ func BenchmarkRouter(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A decision re-runs from its record: the facts rebuilt from the
+// routing.decided and routing.plugin.loaded events, through JSON as the
+// log keeps them, are the bytes the plugin was given, and the plugin
+// (told to answer with everything it saw) answers the same.
+func TestRecordedDecisionReplays(t *testing.T) {
+	r := router(t, wasm.Config{Instances: 1})
+	f := routeFacts("facts")
+	f.EstimatedTokens, f.HasTools, f.Stream, f.BudgetLeftUSD = 1234, true, true, 4.25
+	f.KeyID, f.Agent, f.Team, f.User, f.API = "k1", "triage", "finance", "ana", "anthropic.messages"
+	f.Health = func(t route.Target) route.Health {
+		switch t.Provider {
+		case "gemini":
+			return route.Health{RateLimited: true, ErrorRate: 0.125}
+		case "anthropic":
+			return route.Health{EWMALatency: 812345 * time.Microsecond, CoolingUntil: f.Now.Add(time.Second)}
+		}
+		return route.Health{}
+	}
+	live, err := r.Route(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.PluginFacts == nil || !strings.Contains(live.Reason, "Targets:") {
+		t.Fatalf("decision %+v: no facts recorded, or the plugin did not answer with its facts", live)
+	}
+	targets, digest := r.Targets()
+	var loaded event.RoutingPluginLoaded
+	var decided event.RoutingDecided
+	roundTrip(t, event.RoutingPluginLoaded{Name: "behaviours", Digest: r.Plugin().Digest, Targets: targets, TargetsDigest: digest}, &loaded)
+	roundTrip(t, event.RoutingDecided{CallID: f.CallID, RequestModel: f.RequestedModel, Reason: live.Reason,
+		PluginDigest: live.PluginDigest, PluginFacts: live.PluginFacts, Seed: f.Seed, ClockUnixMS: f.Now.UnixMilli()}, &decided)
+
+	facts, err := wasm.ReplayFacts(&loaded, &decided)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d abi.Decision
+	if err := r.Plugin().Decide(context.Background(), facts, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Reason != live.Reason {
+		t.Fatalf("the replay saw\n%s\nwhere the live decision saw\n%s", d.Reason, live.Reason)
+	}
+
+	// A record over other targets is refused with the digest to look for.
+	loaded.TargetsDigest = "sha256:other"
+	if _, err := wasm.ReplayFacts(&loaded, &decided); err == nil || !strings.Contains(err.Error(), digest) {
+		t.Fatalf("replay over other targets: %v, want an error naming %s", err, digest)
+	}
+}
+
+func roundTrip[T any](t *testing.T, v T, out *T) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		t.Fatal(err)
+	}
 }

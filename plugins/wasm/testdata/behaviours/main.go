@@ -57,6 +57,10 @@ func init() {
 		case "state":
 			counter++
 			return routing.Decision{Targets: f.Default, Reason: strconv.Itoa(counter)}
+		case "facts":
+			// Everything the plugin was given, for tests that re-run a
+			// decision from its record.
+			return routing.Decision{Targets: f.Default, Reason: fmt.Sprintf("%+v", *f)}
 		case "none":
 			return routing.Decision{Reason: "nothing fits"}
 		case "stderr":
