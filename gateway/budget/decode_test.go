@@ -1,0 +1,47 @@
+package budget
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// decode reads what encoding/json reads from the events budgets see, and
+// refuses what it refuses.
+func TestDecodeMatchesEncodingJSON(t *testing.T) {
+	for _, data := range []string{
+		`{"call_id":"c1","key_id":"k1","api":"openai.chat","gen_ai.usage.input_tokens":1000,"gen_ai.usage.output_tokens":100,"cost_usd":0.0123,"tags":{"a":"b","c":[1,2,{"d":"}"}]}}`,
+		`{"cost_usd":1e-3,"call_id":"c\u00e9\"2","key_id":null,"gen_ai.usage.input_tokens":0}`,
+		`{ "call_id" : "dup", "call_id" : "last", "cost_usd" : -0.5 , "message":"a, b} c" }`,
+		`{"call_id":"ünïcode","gen_ai.usage.output_tokens":-3,"cost_usd":12345678.9E2}`,
+		`{}`,
+	} {
+		var want, got callEvent
+		if err := json.Unmarshal([]byte(data), &want); err != nil {
+			t.Fatalf("%s: encoding/json: %v", data, err)
+		}
+		if err := got.decode([]byte(data)); err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		if got != want {
+			t.Errorf("%s: decoded %+v, encoding/json %+v", data, got, want)
+		}
+	}
+	for _, data := range []string{
+		`{"call_id":"c1","cost_usd":"12"}`,
+		`{"cost_usd":0x1p-2}`,
+		`{"cost_usd":Inf}`,
+		`{"gen_ai.usage.input_tokens":1.5}`,
+		`{"gen_ai.usage.input_tokens":99999999999999999999}`,
+		`{"call_id":12}`,
+		`{"call_id":"c1"`,
+		`[]`,
+	} {
+		var want, got callEvent
+		if json.Unmarshal([]byte(data), &want) == nil {
+			t.Fatalf("%s: encoding/json takes it; the case is wrong", data)
+		}
+		if err := got.decode([]byte(data)); err == nil {
+			t.Errorf("%s: decoded %+v, want an error as encoding/json gives", data, got)
+		}
+	}
+}
