@@ -21,7 +21,7 @@ type ErrorResponse struct {
 
 // ErrorBody says what went wrong and, in Message, what to do about it.
 type ErrorBody struct {
-	// Code is stable and meant for branching: bad_request, invalid,
+	// Code is stable and meant for branching: bad_request, unauthorized, invalid,
 	// wrong_expected_version, id_conflict, stream_not_found, not_found,
 	// method_not_allowed, payload_too_large, not_ready, unavailable,
 	// not_implemented, internal.

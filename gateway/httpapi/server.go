@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +58,11 @@ type Config struct {
 	Admin Admin `json:"-"`
 	// Metrics serves GET /metrics; nil leaves it out.
 	Metrics fiber.Handler `json:"-"`
+	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on
+	// every request under /api/v1 (the event log, keys, plugins, reload).
+	// The model APIs take virtual keys instead, and /healthz, /readyz and
+	// /metrics stay open.
+	AdminToken string `json:"-"`
 }
 
 func (c *Config) setDefaults() {
@@ -154,7 +161,7 @@ func (s *Server) routes() {
 	s.app.Use(s.logRequests)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
-	v1 := s.app.Group("/api/v1")
+	v1 := s.app.Group("/api/v1", s.requireAdmin)
 	v1.Post("/streams/:stream/events", s.appendEvents)
 	v1.Get("/streams/:stream/events", s.readStream)
 	v1.Get("/streams", s.listStreams)
@@ -165,6 +172,24 @@ func (s *Server) routes() {
 		s.app.Get("/metrics", s.cfg.Metrics)
 	}
 	s.llmRoutesSetup()
+}
+
+// requireAdmin refuses a request under /api/v1 without the admin token,
+// when one is set.
+func (s *Server) requireAdmin(c *fiber.Ctx) error {
+	if s.cfg.AdminToken == "" {
+		return c.Next()
+	}
+	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
+		what := "no admin token was sent"
+		if ok {
+			what = "the admin token sent is not this server's"
+		}
+		return apiErr(fiber.StatusUnauthorized, "unauthorized",
+			"%s: the API under /api/v1 needs \"Authorization: Bearer TOKEN\" with the token the server was started with (the switchyard CLI sends $SWITCHYARD_ADMIN_TOKEN)", what)
+	}
+	return c.Next()
 }
 
 func (s *Server) logRequests(c *fiber.Ctx) error {

@@ -37,7 +37,7 @@ or model.call.failed), and budget refusals. --attempts adds the failed attempts
   switchyard calls tail --json | jq .data.cost_usd`,
 		Args: noArgs,
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}

@@ -21,10 +21,22 @@ import (
 // TODO: move to sdk/client once that package exists; the wire types
 // already live in gateway/httpapi.
 type client struct {
-	addr string // as the user gave it, for messages
-	base string // http://host:port
-	prog string
-	hc   *http.Client
+	addr  string // as the user gave it, for messages
+	base  string // http://host:port
+	prog  string
+	token string // the admin token, from $SWITCHYARD_ADMIN_TOKEN
+	hc    *http.Client
+}
+
+// client returns a client of the server at addr that sends the admin
+// token in $SWITCHYARD_ADMIN_TOKEN, if set.
+func (a *app) client(addr string) (*client, error) {
+	c, err := newClient(addr, a.io.Prog)
+	if err != nil {
+		return nil, err
+	}
+	c.token = a.io.getenv(envAdminToken)
+	return c, nil
 }
 
 func newClient(addr, prog string) (*client, error) {
@@ -54,6 +66,9 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, heade
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)

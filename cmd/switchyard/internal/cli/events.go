@@ -95,7 +95,7 @@ global position of each event.`,
 					return err
 				}
 			}
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
@@ -279,7 +279,7 @@ the log in position order (positions start at 1), one JSON envelope per line.
 			if !all {
 				path, what = "/api/v1/streams/"+url.PathEscape(args[0])+"/events", "stream "+args[0]
 			}
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
@@ -362,7 +362,7 @@ If the server goes away, tail says which position to resume from with --from.`,
 			if limit < 0 {
 				return usagef("--limit %d: give a number of events, 0 to follow until Ctrl-C", limit)
 			}
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
@@ -499,7 +499,7 @@ its last version and position, when it was last written, and how many events of 
 		Example: `  switchyard events streams | jq -r '"\(.stream) \(.events)"'`,
 		Args:    noArgs,
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}

@@ -63,7 +63,7 @@ func (a *app) keysCreateCmd() *cobra.Command {
 			if err := spec.Validate(); err != nil {
 				return usagef("%v", err)
 			}
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
@@ -111,7 +111,7 @@ func (a *app) keysListCmd() *cobra.Command {
 		Short: "List the keys (never their secrets)",
 		Args:  noArgs,
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
@@ -181,7 +181,7 @@ func (a *app) keysRevokeCmd() *cobra.Command {
 		Short: "Revoke a key: calls with it are refused from now on",
 		Args:  exactArgs(1, "ID"),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}

@@ -43,7 +43,7 @@ func (a *app) pluginInstallCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ func (a *app) pluginListCmd() *cobra.Command {
 		Short: "List the installed routing plugins and the one routing now",
 		Args:  noArgs,
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
@@ -143,7 +143,7 @@ finish on the old one) and keeps it enabled across restarts until "switchyard pl
 			if err != nil {
 				return err
 			}
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
@@ -169,7 +169,7 @@ func (a *app) pluginDisableCmd() *cobra.Command {
 		Short: "Turn the enabled routing plugin off: the config file decides routes again",
 		Args:  noArgs,
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(addr, a.io.Prog)
+			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}

@@ -33,6 +33,9 @@ const (
 const (
 	envAddr = "SWITCHYARD_ADDR"
 	envData = "SWITCHYARD_DATA"
+	// envAdminToken is the admin API's token: serve requires it under
+	// /api/v1 when set, and the commands that call the API send it.
+	envAdminToken = "SWITCHYARD_ADMIN_TOKEN"
 )
 
 // IO is the outside world of a command run: where it reads and writes and

@@ -31,6 +31,7 @@ type serveOptions struct {
 	addr, data, config  string
 	logFormat, logLevel string
 	demo                bool
+	adminTokenFile      string
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -66,7 +67,41 @@ second signal exits at once. Logs go to stderr.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.BoolVar(&o.demo, "demo", false, "run the built-in provider simulator, seed demo events and a demo key, and print what to try next")
 	f.StringVar(&o.config, "config", "", "config file (.yaml or .json) with the gateway's providers, routes and budgets; SIGHUP or POST /api/v1/gateway/reload re-reads it")
+	f.StringVar(&o.adminTokenFile, "admin-token-file", "", "file holding the admin token that every request under /api/v1 must send as \"Authorization: Bearer TOKEN\" (default: env "+envAdminToken+"; without either the API is open, and only a loopback --addr is allowed)")
 	return cmd
+}
+
+// adminToken is the token the API under /api/v1 requires: the file's, or
+// $SWITCHYARD_ADMIN_TOKEN. Without one the API is open, which serve
+// allows only on a loopback address.
+func (a *app) adminToken(o serveOptions) (string, error) {
+	token := a.io.getenv(envAdminToken)
+	if o.adminTokenFile != "" {
+		b, err := os.ReadFile(o.adminTokenFile)
+		if err != nil {
+			return "", usagef("--admin-token-file: %v", err)
+		}
+		if token = strings.TrimSpace(string(b)); token == "" {
+			return "", usagef("--admin-token-file %s is empty: put the token in it", o.adminTokenFile)
+		}
+	}
+	if token == "" && !loopback(o.addr) {
+		return "", usagef("--addr %s is reachable from other machines, and the API under /api/v1 (the event log, keys, plugins) would be open to them: set %s or --admin-token-file, or listen on %s", o.addr, envAdminToken, httpapi.DefaultAddr)
+	}
+	return token, nil
+}
+
+// loopback reports whether addr (HOST:PORT) listens on loopback only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -90,6 +125,10 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		return err
 	}
 	if err := requireDataDir(o.data); err != nil {
+		return err
+	}
+	token, err := a.adminToken(o)
+	if err != nil {
 		return err
 	}
 	a.startPprof(log)
@@ -146,7 +185,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	srv, err := httpapi.New(httpapi.Config{
 		Version: Version(), Catalog: catalog, CatalogWaiter: runner,
 		Gateway: gw, Admin: gw,
-		Metrics: adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
+		Metrics:    adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
+		AdminToken: token,
 	}, store, log.With("component", "httpapi"))
 	if err != nil {
 		return err
