@@ -58,6 +58,12 @@ type Proposed struct {
 // together sort together.
 func NewID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
+// The random bits of ids come from a pool filled from crypto/rand in
+// batches, not from one crypto/rand read an id: the gateway takes three
+// or more ids a call. Ids are not secrets; the uuid package must not be
+// used for any (its pool lives on the heap).
+func init() { uuid.EnableRandPool() }
+
 // MaxStreamLen and MaxTypeLen bound names, so that a typo or an attack cannot
 // bloat every index entry.
 const (
