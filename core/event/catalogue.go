@@ -98,10 +98,21 @@ func New(name string, data any, md Metadata) (Proposed, error) {
 	if reflect.TypeOf(data) != t.goType && reflect.TypeOf(data) != reflect.PointerTo(t.goType) {
 		return Proposed{}, fmt.Errorf("event type %q carries %s, not %T", name, t.goType, data)
 	}
-	b, err := json.Marshal(data)
+	var b []byte
+	var err error
+	if a, ok := data.(jsonAppender); ok && !isNilPointer(data) {
+		b, err = a.appendJSON(make([]byte, 0, 1024))
+	} else {
+		b, err = json.Marshal(data)
+	}
 	if err != nil {
 		return Proposed{}, fmt.Errorf("encode %s data: %w", name, err)
 	}
 	md.Schema = t.Schema
 	return Proposed{ID: NewID(), Type: name, Data: b, Metadata: md}, nil
+}
+
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
