@@ -1,8 +1,6 @@
 package event
 
 import (
-	"strconv"
-
 	"github.com/switchyard/switchyard/internal/jsonw"
 )
 
@@ -81,53 +79,41 @@ func (e RoutingDecided) appendJSON(b []byte) ([]byte, error) {
 	o.String("call_id", e.CallID)
 	o.String("router", e.Router)
 	o.String("gen_ai.request.model", e.RequestModel)
-	o.Raw("targets", func(b []byte) []byte { return appendTargets(b, e.Targets) })
+	targets(&o, "targets", e.Targets)
 	o.StringOmit("reason", e.Reason)
 	if len(e.Skipped) > 0 {
-		o.Raw("skipped", func(b []byte) []byte {
-			b = append(b, '[')
-			for i, s := range e.Skipped {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = jsonw.AppendString(b, s)
-			}
-			return append(b, ']')
-		})
+		o.Strings("skipped", e.Skipped)
 	}
 	o.StringOmit("plugin_digest", e.PluginDigest)
 	o.StringOmit("plugin_config_digest", e.PluginConfigDigest)
 	o.StringOmit("plugin_error", e.PluginError)
-	if f := e.PluginFacts; f != nil {
-		o.Key("plugin_facts")
-		o.B, o.Err = f.appendJSON(o.B, o.Err)
+	if e.PluginFacts != nil {
+		in := o.Nested("plugin_facts")
+		e.PluginFacts.members(&in)
+		o.End(&in)
 	}
 	o.UintOmit("seed", e.Seed)
 	o.IntOmit("clock_unix_ms", e.ClockUnixMS)
 	return o.Close()
 }
 
-// appendTargets writes ts as encoding/json does: null when nil.
-func appendTargets(b []byte, ts []RouteTarget) []byte {
+// targets writes ts as encoding/json does: null when nil.
+func targets(o *jsonw.Object, k string, ts []RouteTarget) {
 	if ts == nil {
-		return append(b, "null"...)
+		o.Null(k)
+		return
 	}
-	b = append(b, '[')
+	o.ArrayStart(k)
 	for i, t := range ts {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		o := jsonw.Open(b)
-		o.String("provider", t.Provider)
-		o.String("model", t.Model)
-		b, _ = o.Close()
+		in := o.Element(i)
+		in.String("provider", t.Provider)
+		in.String("model", t.Model)
+		o.End(&in)
 	}
-	return append(b, ']')
+	o.ArrayEnd()
 }
 
-func (f *PluginFacts) appendJSON(b []byte, err error) ([]byte, error) {
-	o := jsonw.Open(b)
-	o.Err = err
+func (f *PluginFacts) members(o *jsonw.Object) {
 	o.String("targets_digest", f.TargetsDigest)
 	o.String("api", f.API)
 	o.Int("estimated_tokens", int64(f.EstimatedTokens))
@@ -140,38 +126,24 @@ func (f *PluginFacts) appendJSON(b []byte, err error) ([]byte, error) {
 	o.StringMapOmit("tags", f.Tags)
 	o.Float("budget_left_usd", f.BudgetLeftUSD)
 	if len(f.Health) > 0 {
-		o.Key("health")
-		o.B = append(o.B, '[')
+		o.ArrayStart("health")
 		for i, h := range f.Health {
-			if i > 0 {
-				o.B = append(o.B, ',')
-			}
-			in := jsonw.Open(o.B)
-			in.Err = o.Err
+			in := o.Element(i)
 			in.Int("target", int64(h.Target))
 			in.FloatOmit("latency_ms", h.LatencyMS)
 			in.FloatOmit("error_rate", h.ErrorRate)
 			in.BoolOmit("rate_limited", h.RateLimited)
 			in.BoolOmit("cooling_down", h.CoolingDown)
-			o.B, o.Err = in.Close()
+			o.End(&in)
 		}
-		o.B = append(o.B, ']')
+		o.ArrayEnd()
 	}
-	o.Raw("default", func(b []byte) []byte {
-		if f.Default == nil {
-			return append(b, "null"...)
-		}
-		b = append(b, '[')
-		for i, d := range f.Default {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(d), 10)
-		}
-		return append(b, ']')
-	})
+	if f.Default == nil {
+		o.Null("default")
+	} else {
+		o.Ints("default", f.Default)
+	}
 	if len(f.Extra) > 0 {
-		o.Raw("extra", func(b []byte) []byte { return appendTargets(b, f.Extra) })
+		targets(o, "extra", f.Extra)
 	}
-	return o.Close()
 }

@@ -219,8 +219,69 @@ func (o *Object) StringMapOmit(k string, m map[string]string) {
 	o.B = append(o.B, '}')
 }
 
-// Raw writes a member whose value the caller appends with fn.
-func (o *Object) Raw(k string, fn func(b []byte) []byte) {
+// Nested starts a member whose value is an object: write its members on
+// the Object returned, then give it to End. (No callbacks: a closure
+// would cost an allocation a member.)
+func (o *Object) Nested(k string) Object {
 	o.Key(k)
-	o.B = fn(o.B)
+	return o.child()
+}
+
+// ArrayStart starts a member whose value is an array; Element starts its
+// i-th element, an object given to End when written; ArrayEnd closes it.
+func (o *Object) ArrayStart(k string) {
+	o.Key(k)
+	o.B = append(o.B, '[')
+}
+
+// Element starts the i-th object of the array being written.
+func (o *Object) Element(i int) Object {
+	if i > 0 {
+		o.B = append(o.B, ',')
+	}
+	return o.child()
+}
+
+// ArrayEnd closes the array being written.
+func (o *Object) ArrayEnd() { o.B = append(o.B, ']') }
+
+// End takes back a nested object or array element once written.
+func (o *Object) End(in *Object) { o.B, o.Err = in.Close() }
+
+// Null writes a member whose value is null.
+func (o *Object) Null(k string) {
+	o.Key(k)
+	o.B = append(o.B, "null"...)
+}
+
+func (o *Object) child() Object {
+	in := Open(o.B)
+	in.Err = o.Err
+	return in
+}
+
+// Ints writes a member whose value is an array of integers.
+func (o *Object) Ints(k string, v []int) {
+	o.Key(k)
+	o.B = append(o.B, '[')
+	for i, x := range v {
+		if i > 0 {
+			o.B = append(o.B, ',')
+		}
+		o.B = strconv.AppendInt(o.B, int64(x), 10)
+	}
+	o.B = append(o.B, ']')
+}
+
+// Strings writes a member whose value is an array of strings.
+func (o *Object) Strings(k string, v []string) {
+	o.Key(k)
+	o.B = append(o.B, '[')
+	for i, s := range v {
+		if i > 0 {
+			o.B = append(o.B, ',')
+		}
+		o.B = AppendString(o.B, s)
+	}
+	o.B = append(o.B, ']')
 }
