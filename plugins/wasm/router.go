@@ -3,8 +3,6 @@ package wasm
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,8 +62,7 @@ func NewRouter(p *Plugin, def route.Router, deployments []Deployment) *Router {
 		})
 	}
 	b, _ := json.Marshal(r.targets)
-	sum := sha256.Sum256(b)
-	r.targetsDigest = "sha256:" + hex.EncodeToString(sum[:])
+	r.targetsDigest = Digest(b)
 	return r
 }
 
@@ -133,23 +130,13 @@ func (r *Router) fill(s *scratch, f *route.Facts, def []route.Target) {
 	a.Tools, a.Stream = f.HasTools, f.Stream
 	a.CallID, a.KeyID, a.Agent, a.Team, a.User = f.CallID, f.KeyID, f.Agent, f.Team, f.User
 	a.TaskType = f.Tags["task"]
-	// Tags in key order: a map's order is random, and the plugin must see
-	// the same facts on replay.
-	a.Tags = a.Tags[:0]
-	for k, v := range f.Tags {
-		a.Tags = append(a.Tags, abi.Tag{Key: k, Value: v})
-	}
-	slices.SortFunc(a.Tags, func(x, y abi.Tag) int { return strings.Compare(x.Key, y.Key) })
+	a.Tags = appendTags(a.Tags[:0], f.Tags)
 	a.BudgetLeftUSD = f.BudgetLeftUSD
 	a.Targets = a.Targets[:0]
 	for i := range r.deployments {
-		d := &r.deployments[i]
-		t := abi.Target{
-			Provider: d.Provider, Model: d.Model, Tools: d.Tools, ContextWindow: d.ContextWindow,
-			InputUSDPerMTok: d.InputUSDPerMTok, OutputUSDPerMTok: d.OutputUSDPerMTok,
-		}
+		t := staticTarget(r.targets[i])
 		if f.Health != nil {
-			h := f.Health(d.Target)
+			h := f.Health(r.deployments[i].Target)
 			t.RateLimited = h.RateLimited
 			t.CoolingDown = h.CoolingUntil.After(f.Now)
 			t.LatencyMS = float64(h.EWMALatency.Microseconds()) / 1000
@@ -168,9 +155,36 @@ next:
 			}
 		}
 		a.Default = append(a.Default, len(a.Targets))
-		a.Targets = append(a.Targets, abi.Target{Provider: t.Provider, Model: t.Model, InputUSDPerMTok: -1, OutputUSDPerMTok: -1})
+		a.Targets = append(a.Targets, extraTarget(t.Provider, t.Model))
 		s.extra = append(s.extra, t)
 	}
+}
+
+// Live decisions (fill) and replays (ReplayFacts) build the facts with
+// the same three pieces, so that the two lay out the same bytes.
+
+// staticTarget is a deployment in the facts, before its health is added.
+func staticTarget(t event.PluginTarget) abi.Target {
+	return abi.Target{
+		Provider: t.Provider, Model: t.Model, Tools: t.Tools, ContextWindow: t.ContextWindow,
+		InputUSDPerMTok: t.InputUSDPerMTok, OutputUSDPerMTok: t.OutputUSDPerMTok,
+	}
+}
+
+// extraTarget is a target of the default route that is no deployment (a
+// pattern route passing the requested model on): nothing is known of it.
+func extraTarget(provider, model string) abi.Target {
+	return abi.Target{Provider: provider, Model: model, InputUSDPerMTok: -1, OutputUSDPerMTok: -1}
+}
+
+// appendTags appends the tags of m in key order: a map's order is random,
+// and a replay must give the plugin the same facts.
+func appendTags(dst []abi.Tag, m map[string]string) []abi.Tag {
+	for k, v := range m {
+		dst = append(dst, abi.Tag{Key: k, Value: v})
+	}
+	slices.SortFunc(dst, func(x, y abi.Tag) int { return strings.Compare(x.Key, y.Key) })
+	return dst
 }
 
 // record copies what the plugin was asked with, beyond the call id,
@@ -215,15 +229,9 @@ func ReplayFacts(loaded *event.RoutingPluginLoaded, d *event.RoutingDecided) (*a
 		CallID: d.CallID, KeyID: pf.KeyID, Agent: pf.Agent, Team: pf.Team, User: pf.User,
 		TaskType: pf.Tags["task"], BudgetLeftUSD: pf.BudgetLeftUSD, Default: pf.Default,
 	}
-	for k, v := range pf.Tags {
-		f.Tags = append(f.Tags, abi.Tag{Key: k, Value: v})
-	}
-	slices.SortFunc(f.Tags, func(x, y abi.Tag) int { return strings.Compare(x.Key, y.Key) })
+	f.Tags = appendTags(nil, pf.Tags)
 	for _, t := range loaded.Targets {
-		f.Targets = append(f.Targets, abi.Target{
-			Provider: t.Provider, Model: t.Model, Tools: t.Tools, ContextWindow: t.ContextWindow,
-			InputUSDPerMTok: t.InputUSDPerMTok, OutputUSDPerMTok: t.OutputUSDPerMTok,
-		})
+		f.Targets = append(f.Targets, staticTarget(t))
 	}
 	for _, h := range pf.Health {
 		if h.Target < 0 || h.Target >= len(f.Targets) {
@@ -233,7 +241,7 @@ func ReplayFacts(loaded *event.RoutingPluginLoaded, d *event.RoutingDecided) (*a
 		t.LatencyMS, t.ErrorRate, t.RateLimited, t.CoolingDown = h.LatencyMS, h.ErrorRate, h.RateLimited, h.CoolingDown
 	}
 	for _, t := range pf.Extra {
-		f.Targets = append(f.Targets, abi.Target{Provider: t.Provider, Model: t.Model, InputUSDPerMTok: -1, OutputUSDPerMTok: -1})
+		f.Targets = append(f.Targets, extraTarget(t.Provider, t.Model))
 	}
 	for _, i := range f.Default {
 		if i < 0 || i >= len(f.Targets) {
