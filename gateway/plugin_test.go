@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/gatewaytest"
 	"github.com/switchyard/switchyard/gateway/provider"
+	"github.com/switchyard/switchyard/gateway/realclients"
 	"github.com/switchyard/switchyard/gateway/route"
 	"github.com/switchyard/switchyard/gateway/sim"
 	"github.com/switchyard/switchyard/plugins/builtin"
@@ -141,7 +142,7 @@ func TestRoutingPluginConfigErrors(t *testing.T) {
 func requireBuiltins(t *testing.T) {
 	t.Helper()
 	if _, err := builtin.Module("rules"); err != nil {
-		if os.Getenv("SWITCHYARD_REQUIRE_CLIENTS") == "1" {
+		if realclients.Required() {
 			t.Fatal(err)
 		}
 		t.Skip(err)

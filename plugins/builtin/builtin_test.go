@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/conformance/routing"
+	"github.com/switchyard/switchyard/gateway/realclients"
 	"github.com/switchyard/switchyard/plugins/builtin"
 	"github.com/switchyard/switchyard/plugins/wasm"
 	"github.com/switchyard/switchyard/plugins/wasm/wasmtest"
@@ -39,7 +40,7 @@ func module(t testing.TB) []byte { return wasmtest.Build(t, source) }
 func TestEmbeddedModuleIsCurrent(t *testing.T) {
 	embedded, err := builtin.Module("rules")
 	if err != nil {
-		if os.Getenv("SWITCHYARD_REQUIRE_CLIENTS") == "1" {
+		if realclients.Required() {
 			t.Fatalf("%v (go tool task test runs gen:builtin first)", err)
 		}
 		t.Skip(err)
