@@ -224,7 +224,12 @@ func (in *instance) manifest() (Manifest, error) {
 // instance again.
 func (in *instance) within(d time.Duration, fn api.Function, stack []uint64) error {
 	in.deadline = monotonic() + int64(d)
-	err := fn.CallWithStack(context.Background(), stack)
+	return in.overran(fn.CallWithStack(context.Background(), stack))
+}
+
+// overran turns the result of a call that ended past its deadline into
+// ErrTimeout, and marks the instance.
+func (in *instance) overran(err error) error {
 	if err == nil && monotonic() > in.deadline {
 		in.timedOut = true
 		err = ErrTimeout
@@ -331,12 +336,7 @@ func (p *Plugin) Decide(ctx context.Context, f *abi.Facts, d *abi.Decision) erro
 // the instance is not used again.
 func (in *instance) call(timeout time.Duration, f *abi.Facts, d *abi.Decision) error {
 	in.deadline = monotonic() + int64(timeout)
-	err := in.decide(f, d)
-	if err == nil && monotonic() > in.deadline {
-		in.timedOut = true
-		err = ErrTimeout
-	}
-	return err
+	return in.overran(in.decide(f, d))
 }
 
 func (in *instance) decide(f *abi.Facts, d *abi.Decision) error {
