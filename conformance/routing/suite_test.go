@@ -24,16 +24,7 @@ func cacheDir(t *testing.T) string {
 
 var sharedCache string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "routing-conformance-")
-	if err != nil {
-		panic(err)
-	}
-	sharedCache = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(wasmtest.RunWithCache(m, &sharedCache)) }
 
 func TestGoPlugin(t *testing.T) {
 	routing.Run(t, wasmtest.Build(t, wasmtest.Behaviours), routing.Options{CacheDir: cacheDir(t)})

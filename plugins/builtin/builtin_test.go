@@ -20,16 +20,7 @@ const source = "github.com/switchyard/switchyard/plugins/builtin/strategies"
 
 var cacheDir string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "builtin-cache-")
-	if err != nil {
-		panic(err)
-	}
-	cacheDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(wasmtest.RunWithCache(m, &cacheDir)) }
 
 // module is the strategies plugin built from source, so the tests do not
 // depend on gen:builtin having run.

@@ -20,16 +20,7 @@ import (
 // wazero's compiler under -race takes seconds.
 var cacheDir string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wasm-cache-")
-	if err != nil {
-		panic(err)
-	}
-	cacheDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(wasmtest.RunWithCache(m, &cacheDir)) }
 
 func behaviours(t testing.TB) []byte { return wasmtest.Build(t, wasmtest.Behaviours) }
 

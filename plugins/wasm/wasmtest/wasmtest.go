@@ -78,3 +78,18 @@ func BuildWAT(t testing.TB, path string) []byte {
 	}
 	return b
 }
+
+// RunWithCache runs a package's tests (from its TestMain) with a
+// compilation cache directory made for the run and set in *dir, which
+// every host of the run shares: a module then compiles once, where
+// wazero's compiler under -race takes seconds a module. It returns m.Run's
+// exit code.
+func RunWithCache(m *testing.M, dir *string) int {
+	d, err := os.MkdirTemp("", "wasm-cache-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(d)
+	*dir = d
+	return m.Run()
+}
