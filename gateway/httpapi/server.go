@@ -58,6 +58,8 @@ type Config struct {
 	Admin Admin `json:"-"`
 	// Metrics serves GET /metrics; nil leaves it out.
 	Metrics fiber.Handler `json:"-"`
+	// Agents serves /api/v1/agents; nil leaves it out.
+	Agents Agents `json:"-"`
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on
 	// every request under /api/v1 (the event log, keys, plugins, reload).
 	// The model APIs take virtual keys instead, and /healthz, /readyz and
@@ -168,6 +170,7 @@ func (s *Server) routes() {
 	v1.Get("/events/feed", s.feed)
 	v1.Get("/events", s.readAll)
 	s.adminRoutes(v1)
+	s.agentRoutes(v1)
 	if s.cfg.Metrics != nil {
 		s.app.Get("/metrics", s.cfg.Metrics)
 	}

@@ -25,6 +25,7 @@ type client struct {
 	base  string // http://host:port
 	prog  string
 	token string // the admin token, from $SWITCHYARD_ADMIN_TOKEN
+	actor string // who the changes are by, for the audit trail
 	hc    *http.Client
 }
 
@@ -36,6 +37,7 @@ func (a *app) client(addr string) (*client, error) {
 		return nil, err
 	}
 	c.token = a.io.getenv(envAdminToken)
+	c.actor = a.actor()
 	return c, nil
 }
 
@@ -69,6 +71,9 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, heade
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.actor != "" {
+		req.Header.Set("X-Switchyard-Actor", c.actor)
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)

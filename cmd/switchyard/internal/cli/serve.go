@@ -170,6 +170,12 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		<-runnerDone // it saves a last checkpoint: before the store closes
 	}()
 
+	control, err := startControl(ctx, store, store, log)
+	if err != nil {
+		return err
+	}
+	defer control.stop()
+
 	gw, metrics, demo, err := a.startGateway(ctx, o, store, log)
 	if err != nil {
 		return err
@@ -184,7 +190,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	}()
 	srv, err := httpapi.New(httpapi.Config{
 		Version: Version(), Catalog: catalog, CatalogWaiter: runner,
-		Gateway: gw, Admin: gw,
+		Gateway: gw, Admin: gw, Agents: control.agents,
 		Metrics:    adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
 		AdminToken: token,
 	}, store, log.With("component", "httpapi"))
