@@ -58,6 +58,8 @@ type Config struct {
 	Admin Admin `json:"-"`
 	// Metrics serves GET /metrics; nil leaves it out.
 	Metrics fiber.Handler `json:"-"`
+	// Sessions serves /api/v1/sessions; nil leaves it out.
+	Sessions Sessions `json:"-"`
 	// Agents serves /api/v1/agents; nil leaves it out.
 	Agents Agents `json:"-"`
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on
@@ -171,6 +173,7 @@ func (s *Server) routes() {
 	v1.Get("/events", s.readAll)
 	s.adminRoutes(v1)
 	s.agentRoutes(v1)
+	s.sessionRoutes(v1)
 	if s.cfg.Metrics != nil {
 		s.app.Get("/metrics", s.cfg.Metrics)
 	}

@@ -74,7 +74,7 @@ func TestApplyAndAgents(t *testing.T) {
 
 	// Over the API: a body that does not match the path, and a bad field.
 	for body, want := range map[string]string{
-		`{"name":"other","harness":"codex","model":"m"}`: `the body defines agent "other" but the path says "fixer"`,
+		`{"name":"other","harness":"codex","model":"m"}`:   `the body defines agent "other" but the path says "fixer"`,
 		`{"harness":"codex","model":"m","sandbox":"jail"}`: `sandbox: "jail": use auto`,
 		`{"harness":"codex","modle":"m"}`:                  `unknown field "modle"`,
 	} {

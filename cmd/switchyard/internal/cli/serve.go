@@ -190,7 +190,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	}()
 	srv, err := httpapi.New(httpapi.Config{
 		Version: Version(), Catalog: catalog, CatalogWaiter: runner,
-		Gateway: gw, Admin: gw, Agents: control.agents,
+		Gateway: gw, Admin: gw, Agents: control.agents, Sessions: control.sessions,
 		Metrics:    adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
 		AdminToken: token,
 	}, store, log.With("component", "httpapi"))
