@@ -161,12 +161,14 @@ const (
 
 // Session is a session as the registry knows it.
 type Session struct {
-	ID               string    `json:"id"`
-	Agent            string    `json:"agent"`
-	AgentRevision    int       `json:"agent_revision"`
-	Harness          string    `json:"harness"`
-	Model            string    `json:"model"`
-	Prompt           string    `json:"prompt"`
+	ID            string `json:"id"`
+	Agent         string `json:"agent"`
+	AgentRevision int    `json:"agent_revision"`
+	Harness       string `json:"harness"`
+	Model         string `json:"model"`
+	Prompt        string `json:"prompt"`
+	// LastPrompt is the prompt of the latest turn.
+	LastPrompt       string    `json:"last_prompt,omitempty"`
 	KeyID            string    `json:"key_id,omitempty"`
 	Workspace        string    `json:"workspace,omitempty"`
 	StateDir         string    `json:"state_dir,omitempty"`
@@ -209,6 +211,9 @@ func (s *Session) apply(e *event.Event) error {
 			return err
 		}
 		s.Status, s.Turns, s.Node, s.LastError = StatusRunning, max(s.Turns, t.Turn), t.Node, ""
+		if t.Mode != ModeResume {
+			s.LastPrompt = t.Prompt
+		}
 	case "session.turn.ended":
 		var t TurnEnded
 		if err := decode(&t); err != nil {

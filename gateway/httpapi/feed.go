@@ -16,7 +16,8 @@ import (
 
 // feed serves GET /api/v1/events/feed: every event from a position (the
 // from query parameter, "end" for only new events, or the one after the
-// Last-Event-ID header of a reconnecting client), then live.
+// Last-Event-ID header of a reconnecting client), then live. With
+// session=ID, only that session's timeline.
 func (s *Server) feed(c *fiber.Ctx) error {
 	from, err := s.feedStart(c)
 	if err != nil {
@@ -32,9 +33,16 @@ func (s *Server) feed(c *fiber.Ctx) error {
 	c.Status(fiber.StatusOK)
 	// The writer runs on a goroutine of its own once the handler has
 	// returned; it must use nothing of c.
+	keep := func(*event.Event) bool { return true }
+	if id := c.Query("session"); id != "" {
+		// A session's timeline: its own stream, and the model calls and
+		// other events that name it.
+		stream := "session-" + id
+		keep = func(e *event.Event) bool { return e.Stream == stream || e.Metadata.Session == id }
+	}
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer done()
-		s.writeFeed(ctx, w, from)
+		s.writeFeed(ctx, w, from, keep)
 	})
 	return nil
 }
@@ -71,7 +79,7 @@ func (s *Server) feedStart(c *fiber.Ctx) (uint64, error) {
 // writeFeed copies a subscription to w as server-sent events until ctx is
 // done (shutdown), the client goes away (a write fails) or the
 // subscription fails. It returns only after the subscription has ended.
-func (s *Server) writeFeed(ctx context.Context, w *bufio.Writer, from uint64) {
+func (s *Server) writeFeed(ctx context.Context, w *bufio.Writer, from uint64, keep func(*event.Event) bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	type item struct {
 		e   event.Event
@@ -130,6 +138,9 @@ func (s *Server) writeFeed(ctx context.Context, w *bufio.Writer, from uint64) {
 				fmt.Fprintf(w, "event: error\ndata: %s\n\n", b)
 				w.Flush()
 				return
+			}
+			if !keep(&it.e) {
+				continue
 			}
 			b, err := json.Marshal(&it.e)
 			if err != nil {

@@ -59,7 +59,10 @@ type Config struct {
 	// Metrics serves GET /metrics; nil leaves it out.
 	Metrics fiber.Handler `json:"-"`
 	// Sessions serves /api/v1/sessions; nil leaves it out.
-	Sessions Sessions `json:"-"`
+	// SessionControl adds starting, sending to, resuming, pausing and
+	// stopping sessions.
+	Sessions       Sessions       `json:"-"`
+	SessionControl SessionControl `json:"-"`
 	// Agents serves /api/v1/agents; nil leaves it out.
 	Agents Agents `json:"-"`
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on

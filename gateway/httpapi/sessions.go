@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/switchyard/switchyard/core/agent"
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/session"
 	"github.com/switchyard/switchyard/eventstore"
@@ -14,6 +19,28 @@ import (
 type Sessions interface {
 	Get(id string) (*session.Session, bool)
 	List(f session.Filter) []session.Session
+}
+
+// SessionControl runs sessions. *session.Manager satisfies it.
+type SessionControl interface {
+	Start(ctx context.Context, agent, prompt, actor string) (*session.Session, error)
+	Send(ctx context.Context, id, prompt, actor string) error
+	Resume(ctx context.Context, id, actor string) error
+	Pause(ctx context.Context, id, reason, actor string) error
+	Stop(ctx context.Context, id, reason, actor string) error
+}
+
+// SessionStart is the body of POST /api/v1/sessions.
+type SessionStart struct {
+	Agent  string `json:"agent"`
+	Prompt string `json:"prompt"`
+}
+
+// SessionCommand is the body of POST /api/v1/sessions/ID/{send,pause,stop}:
+// the prompt of send, the reason of pause and stop.
+type SessionCommand struct {
+	Prompt string `json:"prompt,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // SessionDetail is the answer to GET /api/v1/sessions/ID: the session and
@@ -29,6 +56,77 @@ func (s *Server) sessionRoutes(v1 fiber.Router) {
 	}
 	v1.Get("/sessions", s.listSessions)
 	v1.Get("/sessions/:id", s.getSession)
+	if s.cfg.SessionControl == nil {
+		return
+	}
+	v1.Post("/sessions", s.startSession)
+	v1.Post("/sessions/:id/:command", s.sessionCommand)
+}
+
+func decodeBody(body []byte, v any, what string) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apiErr(fiber.StatusBadRequest, "bad_request", "the body is not %s: %v", what, err)
+	}
+	return nil
+}
+
+// sessionError maps the manager's errors to API errors.
+func sessionError(err error) error {
+	switch {
+	case errors.Is(err, session.ErrNotFound), errors.Is(err, agent.ErrNotFound):
+		return &apiError{Status: fiber.StatusNotFound, Code: "not_found", Message: err.Error(), Err: err}
+	case errors.Is(err, session.ErrBusy):
+		return &apiError{Status: fiber.StatusConflict, Code: "busy", Message: err.Error(), Err: err}
+	case errors.Is(err, session.ErrClosed):
+		return &apiError{Status: fiber.StatusServiceUnavailable, Code: "unavailable", Message: err.Error(), Err: err}
+	}
+	return &apiError{Status: fiber.StatusBadRequest, Code: "invalid", Message: err.Error(), Err: err}
+}
+
+func (s *Server) startSession(c *fiber.Ctx) error {
+	var in SessionStart
+	if err := decodeBody(c.Body(), &in, `{"agent": NAME, "prompt": TEXT}`); err != nil {
+		return err
+	}
+	if in.Agent == "" {
+		return apiErr(fiber.StatusBadRequest, "invalid", "agent is required: the name of an agent (`switchyard agent list`)")
+	}
+	ses, err := s.cfg.SessionControl.Start(c.UserContext(), in.Agent, in.Prompt, actor(c))
+	if err != nil {
+		return sessionError(err)
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"session": ses})
+}
+
+func (s *Server) sessionCommand(c *fiber.Ctx) error {
+	id, cmd := c.Params("id"), c.Params("command")
+	var in SessionCommand
+	if len(c.Body()) > 0 {
+		if err := decodeBody(c.Body(), &in, `{"prompt": TEXT} or {"reason": TEXT}`); err != nil {
+			return err
+		}
+	}
+	ctx, sc := c.UserContext(), s.cfg.SessionControl
+	var err error
+	switch cmd {
+	case "send":
+		err = sc.Send(ctx, id, in.Prompt, actor(c))
+	case "resume":
+		err = sc.Resume(ctx, id, actor(c))
+	case "pause":
+		err = sc.Pause(ctx, id, in.Reason, actor(c))
+	case "stop":
+		err = sc.Stop(ctx, id, in.Reason, actor(c))
+	default:
+		return apiErr(fiber.StatusNotFound, "not_found", "no session command %q: use send, resume, pause or stop", cmd)
+	}
+	if err != nil {
+		return sessionError(err)
+	}
+	ses, _ := s.cfg.Sessions.Get(id)
+	return c.JSON(fiber.Map{"session": ses})
 }
 
 func (s *Server) listSessions(c *fiber.Ctx) error {

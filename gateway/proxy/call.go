@@ -129,7 +129,7 @@ func (c *call) authenticate() *llm.Error {
 		tags = merged
 	}
 	c.attr = event.CallAttribution{KeyID: k.ID, Tags: tags, Client: r.Client, ClientSessionID: r.ClientSessionID}
-	c.md = event.Metadata{CorrelationID: c.id, Actor: "key:" + k.ID, Team: k.Team, User: k.User, Agent: k.Agent}
+	c.md = event.Metadata{CorrelationID: c.id, Actor: "key:" + k.ID, Team: k.Team, User: k.User, Agent: k.Agent, Session: k.Tags["session"]}
 	c.stream = "calls-" + k.ID
 	return nil
 }

@@ -4,6 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,6 +17,10 @@ import (
 	"github.com/switchyard/switchyard/core/projection"
 	"github.com/switchyard/switchyard/core/session"
 	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/gateway"
+	"github.com/switchyard/switchyard/gateway/keys"
+	"github.com/switchyard/switchyard/harnesses/claudecode"
+	"github.com/switchyard/switchyard/sdk/harness"
 )
 
 // controlPlane is the control plane's part of a running server: agents
@@ -73,4 +83,58 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 		log.Warn("sessions interrupted by the last shutdown", "sessions", ids, "after", time.Since(start).Round(time.Millisecond))
 	}
 	return cp, nil
+}
+
+// harnessCLIs are the binaries the built-in adapters run.
+var harnessCLIs = map[string]string{claudecode.Name: "claude"}
+
+// builtinAdapters are the adapters compiled into the binary, run in
+// process. The CLIs are looked up in bin, then in PATH.
+type builtinAdapters struct{ bin []string }
+
+func (b builtinAdapters) Adapter(_ context.Context, name string) (harness.Adapter, string, error) {
+	var a harness.Adapter
+	switch name {
+	case claudecode.Name:
+		a = claudecode.Adapter{}
+	default:
+		return nil, "", fmt.Errorf("harness %q has no adapter in this build (there is %s)", name, strings.Join(slices.Sorted(maps.Keys(harnessCLIs)), ", "))
+	}
+	cli := harnessCLIs[name]
+	for _, dir := range b.bin {
+		p := filepath.Join(dir, cli)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return a, p, nil
+		}
+	}
+	p, err := exec.LookPath(cli)
+	if err != nil {
+		return nil, "", fmt.Errorf("harness %s needs the %s CLI, which is not in --harness-bin (%s) or PATH: install it (`go tool task deps:clients` installs the pinned ones) and give its directory with --harness-bin or %s",
+			name, cli, strings.Join(b.bin, ":"), envHarnessBin)
+	}
+	return a, p, nil
+}
+
+// envHarnessBin lists directories holding the harness CLIs.
+const envHarnessBin = "SWITCHYARD_HARNESS_BIN"
+
+// startSessions makes the session manager: sessions' directories under
+// the data dir, keys minted by the gateway, CLIs from bin.
+func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gateway, data string, bin []string, log *slog.Logger) *session.Manager {
+	host, _ := os.Hostname()
+	return &session.Manager{
+		Registry: cp.sessions, Store: store, Agent: cp.agents.Get,
+		Adapters: builtinAdapters{bin: bin},
+		MintKey: func(ctx context.Context, s *session.Session, a *agent.Agent) (string, string, error) {
+			tags := maps.Clone(a.Definition.Tags)
+			if tags == nil {
+				tags = map[string]string{}
+			}
+			tags["session"] = s.ID
+			spec := keys.Spec{Name: "session " + s.ID, Agent: a.Definition.Name, Tags: tags, MaxBudgetUSD: a.Definition.Budget.MaxUSDPerSession}
+			k, secret, err := gw.CreateKey(ctx, spec, "system")
+			return k.ID, secret, err
+		},
+		Dir: filepath.Join(data, "sessions"), Node: host, Log: log.With("component", "sessions"),
+	}
 }

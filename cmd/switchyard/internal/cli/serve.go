@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,7 @@ type serveOptions struct {
 	logFormat, logLevel string
 	demo                bool
 	adminTokenFile      string
+	harnessBin          []string
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -68,6 +70,11 @@ second signal exits at once. Logs go to stderr.`,
 	f.BoolVar(&o.demo, "demo", false, "run the built-in provider simulator, seed demo events and a demo key, and print what to try next")
 	f.StringVar(&o.config, "config", "", "config file (.yaml or .json) with the gateway's providers, routes and budgets; SIGHUP or POST /api/v1/gateway/reload re-reads it")
 	f.StringVar(&o.adminTokenFile, "admin-token-file", "", "file holding the admin token that every request under /api/v1 must send as \"Authorization: Bearer TOKEN\" (default: env "+envAdminToken+"; without either the API is open, and only a loopback --addr is allowed)")
+	var bin []string
+	if v := a.io.getenv(envHarnessBin); v != "" {
+		bin = filepath.SplitList(v)
+	}
+	f.StringSliceVar(&o.harnessBin, "harness-bin", bin, "directories holding the harness CLIs (claude, codex, opencode), searched before PATH (env "+envHarnessBin+", colon-separated)")
 	return cmd
 }
 
@@ -188,9 +195,11 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		}
 		demo.close()
 	}()
+	sessions := startSessions(control, store, gw, o.data, o.harnessBin, log)
+	defer sessions.Close() // on the error paths; the shutdown below closes it first
 	srv, err := httpapi.New(httpapi.Config{
 		Version: Version(), Catalog: catalog, CatalogWaiter: runner,
-		Gateway: gw, Admin: gw, Agents: control.agents, Sessions: control.sessions,
+		Gateway: gw, Admin: gw, Agents: control.agents, Sessions: control.sessions, SessionControl: sessions,
 		Metrics:    adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
 		AdminToken: token,
 	}, store, log.With("component", "httpapi"))
@@ -201,6 +210,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	if err != nil {
 		return listenError(o.addr, err)
 	}
+	sessions.GatewayURL = "http://" + ln.Addr().String()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -231,6 +241,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	case err := <-served:
 		return fmt.Errorf("http api stopped: %w", err)
 	}
+	// Running turns stop first, while their CLIs can still reach the
+	// gateway; each is recorded as interrupted, to be resumed.
+	sessions.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

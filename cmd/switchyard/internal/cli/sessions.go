@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,17 +15,22 @@ import (
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/session"
 	"github.com/switchyard/switchyard/gateway/httpapi"
+	"github.com/switchyard/switchyard/gateway/sse"
 )
 
 func (a *app) sessionCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "session",
-		Short: "List and show sessions",
+		Short: "Start, follow, continue, resume, pause and stop sessions",
 		Long: `A session is an agent's harness CLI working on a prompt, turn after turn, recorded as the
 event stream session-<id>. A session whose server stopped while it ran is listed as
 interrupted when the server starts again.`,
 	}
-	cmd.AddCommand(a.sessionListCmd(), a.sessionShowCmd())
+	cmd.AddCommand(a.sessionStartCmd(), a.sessionListCmd(), a.sessionShowCmd(), a.sessionLogsCmd(),
+		a.sessionActionCmd("send", "send ID PROMPT", "Continue a session with a new prompt (through the harness's resume)", true),
+		a.sessionActionCmd("resume", "resume ID", "Resume an interrupted, paused or failed session with the same harness session", false),
+		a.sessionActionCmd("pause", "pause ID", "Stop a session's running turn, to resume it later", false),
+		a.sessionActionCmd("stop", "stop ID", "End a session for good", false))
 	return cmd
 }
 
@@ -128,7 +134,15 @@ func (a *app) sessionShowCmd() *cobra.Command {
 	return cmd
 }
 
-// printTimeline prints one event of a session as a line for people.
+func num(v any) any {
+	if v == nil {
+		return 0
+	}
+	return v
+}
+
+// printTimeline prints one event of a session as a line for people: its
+// position in the log, time, type and what it says.
 func printTimeline(w io.Writer, e *event.Event) {
 	var m map[string]any
 	_ = json.Unmarshal(e.Data, &m)
@@ -149,9 +163,263 @@ func printTimeline(w io.Writer, e *event.Event) {
 		}
 	case "session.interrupted", "session.paused", "session.stopped":
 		what = str("reason")
+	case "session.harness.started":
+		what = "harness session " + str("harness_session_id")
+	case "session.harness.message":
+		msg, _ := m["message"].(map[string]any)
+		what = fmt.Sprintf("%v: %s", msg["role"], truncate(fmt.Sprint(msg["text"]), 100))
+	case "session.harness.tool_call":
+		tc, _ := m["tool_call"].(map[string]any)
+		in, _ := json.Marshal(tc["input"])
+		what = fmt.Sprintf("%v %s", tc["name"], truncate(string(in), 100))
+	case "session.harness.tool_result":
+		tr, _ := m["tool_result"].(map[string]any)
+		what = truncate(strings.ReplaceAll(fmt.Sprint(tr["output"]), "\n", " "), 100)
+		if tr["is_error"] == true {
+			what = "error: " + what
+		}
+	case "session.harness.permission_denied":
+		pd, _ := m["permission_denied"].(map[string]any)
+		what = fmt.Sprintf("%v denied: %s", pd["tool"], truncate(fmt.Sprint(pd["reason"]), 100))
+	case "session.harness.error":
+		er, _ := m["error"].(map[string]any)
+		what = truncate(fmt.Sprint(er["message"]), 120)
+	case "session.harness.completed":
+		co, _ := m["completed"].(map[string]any)
+		what = fmt.Sprintf("exit %v: %s", co["exit_code"], truncate(fmt.Sprint(co["result"]), 100))
+	case "model.call.started", "model.call.attempt":
+		return // the completed or failed event says it all
+	case "routing.decided":
+		var ts []string
+		for _, t := range m["targets"].([]any) {
+			tm, _ := t.(map[string]any)
+			ts = append(ts, fmt.Sprintf("%v/%v", tm["provider"], tm["model"]))
+		}
+		what = fmt.Sprintf("%s -> %s (%s)", str("gen_ai.request.model"), strings.Join(ts, ", "), truncate(str("reason"), 80))
+	case "model.call.failed":
+		what = fmt.Sprintf("%s failed: %s", str("gen_ai.request.model"), truncate(str("error"), 100))
+	case "session.harness.usage":
+		u, _ := m["usage"].(map[string]any)
+		what = fmt.Sprintf("in=%v out=%v cache_read=%v (as the CLI reports it: $%v)", num(u["input_tokens"]), num(u["output_tokens"]), num(u["cache_read_tokens"]), num(u["cost_usd"]))
+	case "model.call.completed":
+		what = fmt.Sprintf("%s -> %s/%s in=%v out=%v $%v", str("gen_ai.request.model"), str("gen_ai.provider.name"), str("gen_ai.response.model"),
+			m["gen_ai.usage.input_tokens"], m["gen_ai.usage.output_tokens"], m["cost_usd"])
 	default:
 		b, _ := json.Marshal(m)
 		what = truncate(string(b), 120)
 	}
-	fmt.Fprintf(w, "%4d  %s  %-28s %s\n", e.StreamVersion, e.Time.Local().Format("15:04:05.000"), e.Type, what)
+	fmt.Fprintf(w, "%6d  %s  %-28s %s\n", e.Position, e.Time.Local().Format("15:04:05.000"), e.Type, what)
+}
+
+func (a *app) sessionStartCmd() *cobra.Command {
+	var (
+		addr, agentName string
+		follow, asJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "start --agent NAME PROMPT",
+		Short: "Start a session of an agent on a prompt",
+		Long: `Start a session: the agent's harness CLI runs headless on the prompt in a workspace of its
+own, through the gateway with a key minted for the session. Every step is an event on
+the session's stream. With -f, follow its timeline until the turn ends.`,
+		Example: `  switchyard session start --agent reviewer "Review the last commit"
+  switchyard session start --agent reviewer -f "Fix the failing test"`,
+		Args: exactArgs(1, "PROMPT"),
+		RunE: a.run(func(cmd *cobra.Command, args []string) error {
+			if agentName == "" {
+				return usagef("give the agent with --agent NAME (`%s agent list` lists them)", a.io.Prog)
+			}
+			c, err := a.client(addr)
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Session session.Session `json:"session"`
+			}
+			if err := c.doJSON(cmd.Context(), "POST", "/api/v1/sessions", httpapi.SessionStart{Agent: agentName, Prompt: args[0]}, &out); err != nil {
+				return err
+			}
+			if asJSON {
+				if err := writeLine(a.io.Out, out.Session); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(a.io.Out, out.Session.ID)
+			}
+			a.summary("session %s started (agent %s, %s); follow it with `%s session logs -f %s`", out.Session.ID, agentName, out.Session.Harness, a.io.Prog, out.Session.ID)
+			if follow {
+				return a.followSession(cmd.Context(), c, out.Session.ID, true, false)
+			}
+			return nil
+		}),
+	}
+	a.addrFlag(cmd, &addr)
+	f := cmd.Flags()
+	f.StringVar(&agentName, "agent", "", "the agent to run (required)")
+	f.BoolVarP(&follow, "follow", "f", false, "follow the session's timeline until the turn ends")
+	f.BoolVar(&asJSON, "json", false, "print the session as JSON")
+	return cmd
+}
+
+// sessionActionCmd is send, resume, pause and stop: a POST to
+// /api/v1/sessions/ID/ACTION.
+func (a *app) sessionActionCmd(action, use, short string, takesPrompt bool) *cobra.Command {
+	var (
+		addr, reason string
+		follow       bool
+	)
+	nargs, names := 1, "ID"
+	if takesPrompt {
+		nargs, names = 2, "ID PROMPT"
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(nargs, names),
+		RunE: a.run(func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(addr)
+			if err != nil {
+				return err
+			}
+			body := httpapi.SessionCommand{Reason: reason}
+			if takesPrompt {
+				body.Prompt = args[1]
+			}
+			var out struct {
+				Session session.Session `json:"session"`
+			}
+			if err := c.doJSON(cmd.Context(), "POST", "/api/v1/sessions/"+url.PathEscape(args[0])+"/"+action, body, &out); err != nil {
+				return err
+			}
+			a.summary("session %s: %s", args[0], out.Session.Status)
+			if follow {
+				return a.followSession(cmd.Context(), c, args[0], true, false)
+			}
+			return nil
+		}),
+	}
+	a.addrFlag(cmd, &addr)
+	if action == "pause" || action == "stop" {
+		cmd.Flags().StringVar(&reason, "reason", "", "why, for the record")
+	} else {
+		cmd.Flags().BoolVarP(&follow, "follow", "f", false, "follow the session's timeline until the turn ends")
+	}
+	return cmd
+}
+
+func (a *app) sessionLogsCmd() *cobra.Command {
+	var (
+		addr           string
+		follow, asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "logs ID",
+		Short: "Print a session's timeline: its events and its model calls",
+		Long: `Print a session's timeline: the session's own events (turns, messages, tool calls and
+results, denials, usage) and the gateway's events for its model calls, in log order.
+With -f, go on printing new ones until the running turn ends (or Ctrl-C).`,
+		Args: exactArgs(1, "ID"),
+		RunE: a.run(func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(addr)
+			if err != nil {
+				return err
+			}
+			return a.followSession(cmd.Context(), c, args[0], follow, asJSON)
+		}),
+	}
+	a.addrFlag(cmd, &addr)
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing until the running turn ends")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "events as JSON lines (full envelopes)")
+	return cmd
+}
+
+// followSession prints a session's timeline from the start. With
+// untilEnd, or when a turn is running, it goes on until the latest turn
+// ends (or is interrupted, or the session stops); otherwise it stops
+// once the stored events are printed.
+func (a *app) followSession(ctx context.Context, c *client, id string, untilEnd, asJSON bool) error {
+	var d httpapi.SessionDetail
+	if err := c.doJSON(ctx, "GET", "/api/v1/sessions/"+url.PathEscape(id), nil, &d); err != nil {
+		return err
+	}
+	// The latest turn's start: its end is where following stops.
+	latest := uint64(0)
+	for _, e := range d.Events {
+		if e.Type == "session.turn.started" {
+			latest = e.StreamVersion
+		}
+	}
+	follow := untilEnd || d.Session.Status == session.StatusRunning
+	res, err := c.do(ctx, "GET", "/api/v1/events/feed?"+url.Values{"session": {id}, "from": {"0"}}.Encode(), nil, map[string]string{"Accept": "text/event-stream"})
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	events := make(chan event.Event)
+	errs := make(chan error, 1)
+	go func() {
+		errs <- readSSE(res.Body, func(e event.Event) bool {
+			select {
+			case events <- e:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	quiet := time.NewTimer(time.Second)
+	defer quiet.Stop()
+	stream := session.Stream(id)
+	for {
+		select {
+		case e := <-events:
+			if asJSON {
+				writeLine(a.io.Out, e)
+			} else {
+				printTimeline(a.io.Out, &e)
+			}
+			if follow && e.Stream == stream && e.StreamVersion > latest {
+				switch e.Type {
+				case "session.turn.ended", "session.interrupted", "session.stopped":
+					return nil
+				}
+			}
+			quiet.Reset(time.Second)
+		case <-quiet.C:
+			// Nothing for a second: what is stored is printed.
+			if !follow {
+				return nil
+			}
+			quiet.Reset(time.Second)
+		case err := <-errs:
+			return err
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// readSSE reads the event feed's server-sent events and hands each
+// event to f until f returns false or the feed ends.
+func readSSE(r io.Reader, f func(event.Event) bool) error {
+	rd := sse.NewReader(r)
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			return fmt.Errorf("the event feed ended: %w", err)
+		}
+		if ev.Name == "error" {
+			return fmt.Errorf("the event feed failed: %s", ev.Data)
+		}
+		if len(ev.Data) == 0 {
+			continue
+		}
+		var e event.Event
+		if err := json.Unmarshal(ev.Data, &e); err != nil {
+			return fmt.Errorf("the event feed sent %q: %w", ev.Data, err)
+		}
+		if !f(e) {
+			return nil
+		}
+	}
 }

@@ -4,19 +4,24 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/gateway/realclients"
 )
 
 // serveProcess runs `switchyard serve` as a child process over dir and
 // returns it with its address.
-func serveProcess(t *testing.T, dir string) (*exec.Cmd, string) {
+func serveProcess(t *testing.T, dir string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json")
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json"}, extra...)...)
 	cmd.Env = append(os.Environ(), "SWITCHYARD_TEST_MAIN=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -91,5 +96,112 @@ func TestKill9InterruptsRunningSessions(t *testing.T) {
 	r = cli(t, ctx, "", "session", "list", "--status", "bogus", "--addr", addr)
 	if r.code == 0 || !strings.Contains(r.err, `status "bogus": use running, idle`) {
 		t.Fatalf("bad status: %d %s", r.code, r.err)
+	}
+}
+
+// The whole life of a Claude Code session, with the real CLI through the
+// gateway to the simulator: start, a shell tool call, send (a second
+// turn through the CLI's resume), then kill -9 of switchyard mid-turn,
+// restart, resume with the same harness session, and one timeline.
+func TestSessionLifecycleClaudeCode(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	agents := filepath.Join(dir, "agents.yaml")
+	os.WriteFile(agents, []byte("agents:\n  - name: coder\n    harness: claude-code\n    model: fast\n    tools: {allow: [\"Bash(echo *)\", \"Bash(sleep *)\"]}\n"), 0o644)
+	cmd, addr := serveProcess(t, data, "--demo", "--harness-bin", bin)
+	cli(t, ctx, "", "apply", "-f", agents, "--addr", addr).ok(t)
+
+	r := cli(t, ctx, "", "session", "start", "--agent", "coder", "-f", `Run it. [[sim tool=shell cmd="echo hi-there"]]`, "--addr", addr).ok(t)
+	id := strings.SplitN(r.out, "\n", 2)[0]
+	for _, want := range []string{"session.harness.started", "session.harness.tool_call    Bash", "session.harness.tool_result  hi-there", "model.call.completed", "turn 1 completed: Tool result: hi-there"} {
+		if !strings.Contains(r.out, want) {
+			t.Fatalf("start -f lacks %q:\n%s", want, r.out)
+		}
+	}
+	r = cli(t, ctx, "", "session", "send", id, "-f", "Now say something.", "--addr", addr).ok(t)
+	if !strings.Contains(r.out, "turn 2 (send)") || !strings.Contains(r.out, "turn 2 completed: Simulated answer") {
+		t.Fatalf("send -f:\n%s", r.out)
+	}
+	first := sessionJSON(t, ctx, addr, id)
+
+	// A turn that takes a while, and switchyard killed in the middle.
+	cli(t, ctx, "", "session", "send", id, `Wait. [[sim tool=shell cmd="sleep 5"]]`, "--addr", addr).ok(t)
+	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["tool_calls"].(float64) == 2 })
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	_, addr = serveProcess(t, data, "--demo", "--harness-bin", bin)
+	s := sessionJSON(t, ctx, addr, id)
+	if s["status"] != "interrupted" {
+		t.Fatalf("after kill -9 and restart: %v", s)
+	}
+	r = cli(t, ctx, "", "session", "resume", id, "-f", "--addr", addr).ok(t)
+	if !strings.Contains(r.out, "turn 3 (resume)") || !strings.Contains(r.out, "turn 3 completed") {
+		t.Fatalf("resume -f:\n%s", r.out)
+	}
+	s = sessionJSON(t, ctx, addr, id)
+	if s["status"] != "idle" || s["harness_session_id"] != first["harness_session_id"] || s["turns"].(float64) != 3 {
+		t.Fatalf("after resume: %v (first: %v)", s, first)
+	}
+	// One timeline: each turn started once per run, the interruption in
+	// between, and no event twice.
+	var d struct {
+		Events []struct {
+			ID   string `json:"id"`
+			Type string `json:"type"`
+			Data struct {
+				Turn int    `json:"turn"`
+				Mode string `json:"mode"`
+			} `json:"data"`
+		} `json:"events"`
+	}
+	json.Unmarshal([]byte(cli(t, ctx, "", "session", "show", id, "--json", "--addr", addr).ok(t).out), &d)
+	var story []string
+	seen := map[string]bool{}
+	for _, e := range d.Events {
+		if seen[e.ID] {
+			t.Fatalf("event %s twice", e.ID)
+		}
+		seen[e.ID] = true
+		switch e.Type {
+		case "session.turn.started":
+			story = append(story, fmt.Sprintf("start %d %s", e.Data.Turn, e.Data.Mode))
+		case "session.turn.ended", "session.interrupted":
+			story = append(story, fmt.Sprintf("%s %d", strings.TrimPrefix(e.Type, "session."), e.Data.Turn))
+		}
+	}
+	want := "start 1 start,turn.ended 1,start 2 send,turn.ended 2,start 3 send,interrupted 3,start 3 resume,turn.ended 3"
+	if got := strings.Join(story, ","); got != want {
+		t.Fatalf("timeline %s\nwant     %s", got, want)
+	}
+}
+
+func sessionJSON(t *testing.T, ctx context.Context, addr, id string) map[string]any {
+	t.Helper()
+	var d struct {
+		Session map[string]any `json:"session"`
+	}
+	if err := json.Unmarshal([]byte(cli(t, ctx, "", "session", "show", id, "--json", "--addr", addr).ok(t).out), &d); err != nil {
+		t.Fatal(err)
+	}
+	return d.Session
+}
+
+func waitFor(t *testing.T, ctx context.Context, addr, id string, ok func(map[string]any) bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		s := sessionJSON(t, ctx, addr, id)
+		if ok(s) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("session never got there: %v", s)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
