@@ -385,6 +385,8 @@ func (m *Manager) runTurn(ctx context.Context, r *turnRun, s *Session, turn int,
 	switch {
 	case why != "":
 		end.Outcome, end.Error = why, reason
+	case errors.Is(err, harness.ErrInvalidRequest):
+		end.Outcome, end.Error = OutcomeFailed, err.Error()
 	case err != nil:
 		// The adapter failed without ending the run (its process died, the
 		// log refused an event): the CLI's work may be intact, so the turn

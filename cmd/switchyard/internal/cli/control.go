@@ -122,6 +122,11 @@ const envHarnessBin = "SWITCHYARD_HARNESS_BIN"
 // the data dir, keys minted by the gateway, CLIs from bin.
 func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gateway, data string, bin []string, log *slog.Logger) *session.Manager {
 	host, _ := os.Hostname()
+	// The CLIs run in directories of their own: the paths handed to
+	// them must not depend on our working directory.
+	if abs, err := filepath.Abs(data); err == nil {
+		data = abs
+	}
 	return &session.Manager{
 		Registry: cp.sessions, Store: store, Agent: cp.agents.Get,
 		Adapters: builtinAdapters{bin: bin},

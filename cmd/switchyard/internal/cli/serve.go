@@ -18,10 +18,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/switchyard/switchyard/core/agent"
 	"github.com/switchyard/switchyard/core/projection"
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway/httpapi"
+	"github.com/switchyard/switchyard/harnesses/claudecode"
 )
 
 // shutdownGrace bounds a graceful shutdown: requests still open after it
@@ -219,7 +221,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		if err := a.demoCall(ctx, ln.Addr().String(), demo.secret, gw, store); err != nil {
 			log.Error("the demo call through the gateway failed", "err", err)
 		}
-		a.printDemoHints(ln.Addr().String(), o.data, seeded, demo)
+		agentHint := a.demoAgent(ctx, control, o.harnessBin, log)
+		a.printDemoHints(ln.Addr().String(), o.data, seeded, demo, agentHint)
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -265,7 +268,7 @@ func listenError(addr string, err error) error {
 	return fmt.Errorf("cannot listen on %s: %w: give --addr as HOST:PORT, e.g. %s", addr, err, httpapi.DefaultAddr)
 }
 
-func (a *app) printDemoHints(addr, data string, seeded int, demo *demoRun) {
+func (a *app) printDemoHints(addr, data string, seeded int, demo *demoRun, agentHint string) {
 	p := a.io.Prog
 	flag := ""
 	if addr != httpapi.DefaultAddr {
@@ -295,6 +298,12 @@ func (a *app) printDemoHints(addr, data string, seeded int, demo *demoRun) {
 	} {
 		fmt.Fprintf(&b, "  %s\n      # %s\n", l[0], l[1])
 	}
+	if agentHint != "" {
+		fmt.Fprintf(&b, "\n%s", agentHint)
+		fmt.Fprintf(&b, "  %s session start --agent demo-coder -f%s 'Run it. [[sim tool=shell cmd=\"echo hello from a session\"]]'\n", p, flag)
+		fmt.Fprintf(&b, "      # Claude Code, headless through the gateway: every step and model call, live\n")
+		fmt.Fprintf(&b, "  %s session list%s && %s agent show demo-coder%s\n", p, flag, p, flag)
+	}
 	fmt.Fprintf(&b, "\nThe HTTP API is described in docs/operations.md. Press Ctrl-C to stop.\n\n")
 	io.WriteString(a.io.Out, b.String())
 }
@@ -308,4 +317,20 @@ func storeEmpty(ctx context.Context, r eventstore.Reader) (bool, error) {
 		return false, nil
 	}
 	return true, nil
+}
+
+// demoAgent defines the demo's agent, demo-coder (Claude Code on the
+// simulator's "fast" route), and says how to run it; with no claude CLI
+// it says what to install instead.
+func (a *app) demoAgent(ctx context.Context, cp *controlPlane, bin []string, log *slog.Logger) string {
+	d := agent.Definition{Name: "demo-coder", Description: "The demo's agent: Claude Code on the simulator",
+		Harness: claudecode.Name, Model: "fast", Tools: agent.Tools{Allow: []string{"Bash(echo *)", "Read"}}}
+	if _, err := cp.agents.Put(ctx, d, "system:demo", false); err != nil {
+		log.Warn("could not define the demo agent", "err", err)
+		return ""
+	}
+	if _, _, err := (builtinAdapters{bin: bin}).Adapter(ctx, claudecode.Name); err != nil {
+		return "The agent demo-coder is defined, but Claude Code is not found: " + err.Error() + "\n"
+	}
+	return "The agent demo-coder runs Claude Code (docs/agents.md). Start a session:\n\n"
 }

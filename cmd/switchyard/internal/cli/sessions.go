@@ -200,9 +200,9 @@ func printTimeline(w io.Writer, e *event.Event) {
 		what = fmt.Sprintf("%s failed: %s", str("gen_ai.request.model"), truncate(str("error"), 100))
 	case "session.harness.usage":
 		u, _ := m["usage"].(map[string]any)
-		what = fmt.Sprintf("in=%v out=%v cache_read=%v (as the CLI reports it: $%v)", num(u["input_tokens"]), num(u["output_tokens"]), num(u["cache_read_tokens"]), num(u["cost_usd"]))
+		what = fmt.Sprintf("in=%v out=%v cache_read=%v (as the CLI reports it: $%.6f)", num(u["input_tokens"]), num(u["output_tokens"]), num(u["cache_read_tokens"]), u["cost_usd"])
 	case "model.call.completed":
-		what = fmt.Sprintf("%s -> %s/%s in=%v out=%v $%v", str("gen_ai.request.model"), str("gen_ai.provider.name"), str("gen_ai.response.model"),
+		what = fmt.Sprintf("%s -> %s/%s in=%v out=%v $%.6f", str("gen_ai.request.model"), str("gen_ai.provider.name"), str("gen_ai.response.model"),
 			m["gen_ai.usage.input_tokens"], m["gen_ai.usage.output_tokens"], m["cost_usd"])
 	default:
 		b, _ := json.Marshal(m)
