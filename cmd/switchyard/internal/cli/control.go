@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/keys"
 	"github.com/switchyard/switchyard/harnesses/claudecode"
+	"github.com/switchyard/switchyard/harnesses/codex"
 	"github.com/switchyard/switchyard/sdk/harness"
 )
 
@@ -86,7 +87,7 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 }
 
 // harnessCLIs are the binaries the built-in adapters run.
-var harnessCLIs = map[string]string{claudecode.Name: "claude"}
+var harnessCLIs = map[string]string{claudecode.Name: "claude", codex.Name: "codex"}
 
 // builtinAdapters are the adapters compiled into the binary, run in
 // process. The CLIs are looked up in bin, then in PATH.
@@ -97,6 +98,8 @@ func (b builtinAdapters) Adapter(_ context.Context, name string) (harness.Adapte
 	switch name {
 	case claudecode.Name:
 		a = claudecode.Adapter{}
+	case codex.Name:
+		a = codex.Adapter{}
 	default:
 		return nil, "", fmt.Errorf("harness %q has no adapter in this build (there is %s)", name, strings.Join(slices.Sorted(maps.Keys(harnessCLIs)), ", "))
 	}
