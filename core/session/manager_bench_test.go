@@ -1,0 +1,81 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/core/agent"
+	"github.com/switchyard/switchyard/eventstore/embedded"
+	"github.com/switchyard/switchyard/gateway/keys"
+	"github.com/switchyard/switchyard/sdk/harness"
+)
+
+// spawnAdapter starts /bin/true as its CLI and says when the process is
+// spawned: where the harness's own start-up begins and ours ends.
+type spawnAdapter struct{ spawned chan time.Time }
+
+func (spawnAdapter) Describe(context.Context) (harness.Info, error) {
+	return harness.Info{Harness: "claude-code", CLI: "true"}, nil
+}
+
+func (a spawnAdapter) Run(ctx context.Context, r *harness.Run, emit harness.Emit) error {
+	cmd := &harness.Command{Path: r.Request.CLIPath, Dir: r.Request.Workdir, Env: harness.BaseEnv(), Sandbox: r.Request.Sandbox}
+	p, err := cmd.Start(ctx)
+	if err != nil {
+		return err
+	}
+	a.spawned <- time.Now()
+	exit := p.Wait()
+	return emit(harness.Event{Kind: harness.KindCompleted, Completed: &harness.Completed{ExitCode: exit.Code}})
+}
+
+type oneAdapter struct{ a harness.Adapter }
+
+func (o oneAdapter) Adapter(context.Context, string) (harness.Adapter, string, error) {
+	return o.a, "/bin/true", nil
+}
+
+// BenchmarkStartToSpawn measures our part of starting a session, from
+// Manager.Start to the harness CLI's process being spawned: the session
+// directory, the gateway key (a key.created event), session.created and
+// session.turn.started (each appended durably), the request, the fork and
+// exec. The CLI's own start-up and its first model call's trip through
+// the gateway (docs/performance.md, gateway) are not in it.
+func BenchmarkStartToSpawn(b *testing.B) {
+	ctx := context.Background()
+	st, err := embedded.Open(embedded.Config{Dir: b.TempDir()}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	agents := agent.NewRegistry()
+	if _, err := agents.Put(ctx, st, agent.Definition{Name: "bench", Harness: "claude-code", Model: "m", Limits: agent.Limits{MemoryMB: 4096}}, "", time.Now(), false); err != nil {
+		b.Fatal(err)
+	}
+	ks := keys.NewRegistry()
+	spawned := make(chan time.Time, 1)
+	m := &Manager{Registry: NewRegistry(), Store: st, Agent: agents.Get, Adapters: oneAdapter{spawnAdapter{spawned}},
+		MintKey: func(ctx context.Context, s *Session, a *agent.Agent) (string, string, error) {
+			k, secret, err := ks.Create(ctx, st, keys.Spec{Name: "session " + s.ID, Agent: a.Definition.Name, Tags: map[string]string{"session": s.ID}}, "system", time.Now())
+			return k.ID, secret, err
+		},
+		GatewayURL: "http://127.0.0.1:1", Dir: b.TempDir()}
+	defer m.Close()
+	var total time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		s, err := m.Start(ctx, "bench", "go", "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += (<-spawned).Sub(t0)
+		for {
+			if got, _ := m.Registry.Get(s.ID); got.Status != StatusRunning {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms-to-spawn")
+}
