@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard/switchyard/gateway/keys"
 	"github.com/switchyard/switchyard/harnesses/claudecode"
 	"github.com/switchyard/switchyard/harnesses/codex"
+	"github.com/switchyard/switchyard/harnesses/opencode"
 	"github.com/switchyard/switchyard/sdk/harness"
 )
 
@@ -87,7 +88,7 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 }
 
 // harnessCLIs are the binaries the built-in adapters run.
-var harnessCLIs = map[string]string{claudecode.Name: "claude", codex.Name: "codex"}
+var harnessCLIs = map[string]string{claudecode.Name: "claude", codex.Name: "codex", opencode.Name: "opencode"}
 
 // builtinAdapters are the adapters compiled into the binary, run in
 // process. The CLIs are looked up in bin, then in PATH.
@@ -100,6 +101,8 @@ func (b builtinAdapters) Adapter(_ context.Context, name string) (harness.Adapte
 		a = claudecode.Adapter{}
 	case codex.Name:
 		a = codex.Adapter{}
+	case opencode.Name:
+		a = opencode.Adapter{}
 	default:
 		return nil, "", fmt.Errorf("harness %q has no adapter in this build (there is %s)", name, strings.Join(slices.Sorted(maps.Keys(harnessCLIs)), ", "))
 	}
