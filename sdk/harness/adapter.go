@@ -93,6 +93,10 @@ type checker struct {
 	n     int
 	id    string
 	ended bool
+	// others counts events other than non-fatal errors: started must
+	// come before any of them (a CLI may print a warning, or garbage,
+	// before it says its session id).
+	others int
 }
 
 func (c *checker) Emit(e Event) error {
@@ -102,6 +106,9 @@ func (c *checker) Emit(e Event) error {
 	c.n++
 	if e.Kind == KindStarted {
 		c.id = e.HarnessSessionID
+	}
+	if e.Kind != KindError || e.Error.Fatal {
+		c.others++
 	}
 	if e.Terminal() {
 		c.ended = true
@@ -116,8 +123,8 @@ func (c *checker) check(e *Event) error {
 	switch {
 	case c.ended:
 		return fmt.Errorf("%w: it follows the run's terminal event", ErrInvalidEvent)
-	case e.Kind == KindStarted && c.n > 0:
-		return fmt.Errorf("%w: started must be the first event, and come once", ErrInvalidEvent)
+	case e.Kind == KindStarted && (c.others > 0 || c.id != ""):
+		return fmt.Errorf("%w: started must come first (after non-fatal errors at most), and once", ErrInvalidEvent)
 	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -127,9 +128,13 @@ type Process struct {
 	stopOnce sync.Once
 	closeOut sync.Once
 	reason   stopReason // set by stopOnce
-	exited   chan struct{}
-	done     chan struct{}
-	exit     Exit // set before done is closed
+	// left are the CLI's descendants found when it was stopped: killed
+	// with it even if they left its process group.
+	leftMu sync.Mutex
+	left   []proc
+	exited chan struct{}
+	done   chan struct{}
+	exit   Exit // set before done is closed
 }
 
 type stopReason int
@@ -282,8 +287,25 @@ func (r stdoutReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// Stop stops the process: SIGTERM to its group, SIGKILL after the grace
-// period. It returns at once; Wait waits for the end.
+func (p *Process) addLeft(ps []proc) {
+	p.leftMu.Lock()
+	defer p.leftMu.Unlock()
+	for _, n := range ps {
+		if !slices.Contains(p.left, n) {
+			p.left = append(p.left, n)
+		}
+	}
+}
+
+func (p *Process) leftOver() []proc {
+	p.leftMu.Lock()
+	defer p.leftMu.Unlock()
+	return slices.Clone(p.left)
+}
+
+// Stop stops the process: SIGTERM to its group and to every process
+// below it (some CLIs run tools in groups of their own), SIGKILL after
+// the grace period. It returns at once; Wait waits for the end.
 func (p *Process) Stop() { p.stop(stoppedByCaller) }
 
 // Wait waits for the process to end, and for its group to be gone, and
@@ -305,14 +327,18 @@ func (p *Process) stop(why stopReason) {
 		default:
 		}
 		p.reason = why
+		p.addLeft(descendants(p.pid))
 		_ = syscall.Kill(-p.pid, syscall.SIGTERM)
+		signal(p.leftOver(), syscall.SIGTERM)
 		go func() {
 			t := time.NewTimer(p.grace)
 			defer t.Stop()
 			select {
 			case <-t.C:
+				p.addLeft(descendants(p.pid))
 				_ = syscall.Kill(-p.pid, syscall.SIGKILL)
-			case <-p.exited: // wait kills the rest of the group
+				signal(p.leftOver(), syscall.SIGKILL)
+			case <-p.exited: // wait kills the rest
 			}
 		}()
 	})
@@ -338,8 +364,10 @@ func (p *Process) watch(ctx context.Context) {
 func (p *Process) wait(stderrDone chan struct{}) {
 	_ = p.cmd.Wait() // the state is in ProcessState
 	close(p.exited)
-	// Nothing of the CLI outlives it.
+	// Nothing of the CLI outlives it: its group, and what a stop found
+	// below it in other groups.
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	signal(p.leftOver(), syscall.SIGKILL)
 	// Set a deadline for a reader blocked now; stdoutReader sets one for
 	// the later reads.
 	_ = p.stdout.SetReadDeadline(time.Now().Add(orphanWait))

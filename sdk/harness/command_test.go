@@ -3,7 +3,9 @@
 package harness_test
 
 import (
+	"bufio"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -103,6 +105,27 @@ func TestCommand(t *testing.T) {
 		}
 		if pid, _ := strconv.Atoi(strings.TrimSpace(string(out))); pid > 0 {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	t.Run("stop kills what left the group", func(t *testing.T) {
+		t.Parallel()
+		// As OpenCode runs its bash tool: in a session and group of its own.
+		c := sh(`setsid sleep 1000 & echo $!; wait`)
+		p, err := c.Start(ctxFor(t, 10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(p.Stdout()).ReadString('\n')
+		pid, _ := strconv.Atoi(strings.TrimSpace(line))
+		if err != nil || pid == 0 {
+			t.Fatalf("no pid: %q %v", line, err)
+		}
+		defer syscall.Kill(pid, syscall.SIGKILL)
+		p.Stop()
+		p.Wait()
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err == nil && !strings.Contains(string(b), ") Z ") {
+			t.Fatalf("the process outside the group outlived the stop: %s", b)
 		}
 	})
 	t.Run("no prlimit", func(t *testing.T) {

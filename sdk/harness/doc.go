@@ -31,7 +31,8 @@
 // server):
 //
 //   - started comes first, at most once, as soon as the CLI has reported
-//     its session id; every later event carries that id.
+//     its session id (only non-fatal errors, such as garbage the CLI
+//     printed before, may precede it); every later event carries that id.
 //   - A run that ends by itself ends with exactly one terminal event:
 //     completed when the CLI exited by itself (with its exit status:
 //     non-zero is the CLI's own failure, reported before by a non-fatal
