@@ -1,10 +1,14 @@
 package harness_test
 
 import (
+	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
 	conformance "github.com/switchyard/switchyard/conformance/harness"
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/gatewaytest"
 	"github.com/switchyard/switchyard/gateway/realclients"
@@ -27,6 +31,25 @@ func stack(t *testing.T) *gatewaytest.Stack {
 	}})
 }
 
+// callTags reads the tags of the calls made with the stack's key.
+func callTags(t *testing.T, s *gatewaytest.Stack) func() []map[string]string {
+	return func() []map[string]string {
+		s.GW.Flush(context.Background())
+		var out []map[string]string
+		for e, err := range s.Store.ReadStream(context.Background(), "calls-"+s.KeyID, eventstore.ReadOptions{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Type == "model.call.started" {
+				var st event.ModelCallStarted
+				json.Unmarshal(e.Data, &st)
+				out = append(out, st.Tags)
+			}
+		}
+		return out
+	}
+}
+
 func cli(t *testing.T, name string) string {
 	return filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin", name)
 }
@@ -39,7 +62,7 @@ func TestClaudeCode(t *testing.T) {
 		Model: "claude-sonnet-4-5", AllowShell: []string{"Bash(echo *)", "Bash(sleep *)"},
 		// touch is not allowed: in -p mode Claude Code denies it, and says so.
 		Deny: func(*harness.StartRequest) {}, DenialEvent: true,
-		Parallel: true,
+		Parallel: true, CallTags: callTags(t, s),
 	})
 }
 
@@ -52,7 +75,7 @@ func TestCodex(t *testing.T) {
 		// Codex has no per-command rules: the shell tool is withheld, and
 		// the model cannot call it.
 		Deny:     func(r *harness.StartRequest) { r.DisallowedTools = []string{"shell"} },
-		Parallel: true,
+		Parallel: true, CallTags: callTags(t, s),
 	})
 }
 
@@ -64,5 +87,6 @@ func TestOpenCode(t *testing.T) {
 		Model: "gpt-5.5",
 		Deny:  func(r *harness.StartRequest) { r.DisallowedTools = []string{"bash(touch *)"} }, DenialEvent: true,
 		// 5-10 s and ~500 MB a run: one at a time.
+		CallTags: callTags(t, s),
 	})
 }

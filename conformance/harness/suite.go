@@ -46,6 +46,10 @@ type Config struct {
 	Timeout time.Duration
 	// Parallel runs the checks in parallel (a CLI light enough).
 	Parallel bool
+	// CallTags, if set, returns the tags of every model call the gateway
+	// recorded for the key: the suite then checks that the CLI sent
+	// Gateway.Headers (an x-switchyard-tags header) with its calls.
+	CallTags func() []map[string]string
 }
 
 // Run runs every check as a subtest of t.
@@ -170,8 +174,22 @@ func textTurn(t *testing.T, c Config) {
 }
 
 func shellTool(t *testing.T, c Config) {
-	r := c.start(context.Background(), c.request(t, `Run it. [[sim tool=shell cmd="echo conformance-ok"]]`), "", nil)
+	req := c.request(t, `Run it. [[sim tool=shell cmd="echo conformance-ok"]]`)
+	mark := fmt.Sprintf("%x", time.Now().UnixNano())
+	req.Gateway.Headers = map[string]string{"x-switchyard-tags": "conformance=" + mark}
+	r := c.start(context.Background(), req, "", nil)
 	completed(t, r)
+	if c.CallTags != nil {
+		n := 0
+		for _, tags := range c.CallTags() {
+			if tags["conformance"] == mark {
+				n++
+			}
+		}
+		if n < 2 {
+			t.Errorf("%d model calls carry the header's tag conformance=%s, want the 2 calls of the turn: the CLI did not send Gateway.Headers", n, mark)
+		}
+	}
 	call, res := r.find(harness.KindToolCall), r.find(harness.KindToolResult)
 	if call == nil || res == nil {
 		t.Fatalf("want a tool call and its result: %s", r.kinds())

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -332,6 +333,9 @@ func (m *Manager) startTurn(ctx context.Context, id, mode, prompt, actor string)
 	if mode == ModeResume {
 		turn = s.Turns // the same turn, continued
 	}
+	// The CLI's model calls name their turn: the gateway records the
+	// request's tags (the key pins the session).
+	req.Gateway.Headers = map[string]string{"x-switchyard-tags": "turn=" + strconv.Itoa(turn)}
 	ts := TurnStarted{Turn: turn, Mode: mode, Prompt: prompt, Node: m.Node, Sandbox: "none"}
 	if mode != ModeStart {
 		ts.HarnessSessionID = s.HarnessSessionID

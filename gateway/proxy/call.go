@@ -119,11 +119,13 @@ func (c *call) authenticate() *llm.Error {
 		return &llm.Error{Kind: llm.ErrInvalidRequest, Status: 400, Message: err.Error()}
 	}
 	if len(k.Tags) > 0 {
+		// The request adds tags; the key's own win, so that what a key
+		// pins (its session, say) cannot be changed by its caller.
 		merged := make(map[string]string, len(k.Tags)+len(tags))
-		for kk, v := range k.Tags {
+		for kk, v := range tags {
 			merged[kk] = v
 		}
-		for kk, v := range tags {
+		for kk, v := range k.Tags {
 			merged[kk] = v
 		}
 		tags = merged

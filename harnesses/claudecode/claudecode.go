@@ -83,6 +83,14 @@ func Command(run *harness.Run) (*harness.Command, error) {
 		// Otherwise MCP tools hide behind its ToolSearch tool.
 		env = append(env, "ENABLE_TOOL_SEARCH=false")
 	}
+	if h := r.Gateway.Headers; len(h) > 0 {
+		// "Name: value" lines, sent with every model call.
+		var lines []string
+		for _, k := range slices.Sorted(maps.Keys(h)) {
+			lines = append(lines, k+": "+h[k])
+		}
+		env = append(env, "ANTHROPIC_CUSTOM_HEADERS="+strings.Join(lines, "\n"))
+	}
 	env = append(env,
 		"HOME="+r.StateDir,
 		"CLAUDE_CONFIG_DIR="+r.StateDir,

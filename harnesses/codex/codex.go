@@ -132,6 +132,9 @@ func Command(run *harness.Run) (*harness.Command, error) {
 	set("model_providers."+provider+".base_url", strings.TrimSuffix(r.Gateway.BaseURL, "/")+"/v1")
 	set("model_providers."+provider+".env_key", KeyEnv)
 	set("model_providers."+provider+".wire_api", "responses")
+	if len(r.Gateway.Headers) > 0 {
+		set("model_providers."+provider+".http_headers", inlineTable(r.Gateway.Headers))
+	}
 	set("shell_environment_policy.exclude", []string{KeyEnv})
 	if r.Instructions != "" {
 		set("developer_instructions", r.Instructions)

@@ -142,14 +142,16 @@ func config(r *harness.StartRequest) ([]byte, error) {
 		NPM     string `json:"npm"`
 		Name    string `json:"name"`
 		Options struct {
-			BaseURL string `json:"baseURL"`
-			APIKey  string `json:"apiKey"`
+			BaseURL string            `json:"baseURL"`
+			APIKey  string            `json:"apiKey"`
+			Headers map[string]string `json:"headers,omitempty"`
 		} `json:"options"`
 		Models map[string]model `json:"models"`
 	}
 	p := providerConfig{NPM: "@ai-sdk/openai-compatible", Name: "Switchyard", Models: map[string]model{r.Model: {Name: r.Model}}}
 	p.Options.BaseURL = strings.TrimSuffix(r.Gateway.BaseURL, "/") + "/v1"
 	p.Options.APIKey = "{env:" + keyEnv + "}"
+	p.Options.Headers = r.Gateway.Headers
 	cfg := struct {
 		Schema           string            `json:"$schema"`
 		Autoupdate       bool              `json:"autoupdate"`

@@ -53,6 +53,10 @@ type Gateway struct {
 	BaseURL string `json:"base_url"`
 	// Key is a key scoped to this session; the CLI sends it as its API key.
 	Key string `json:"key"`
+	// Headers are sent by the CLI with every model call: the host's
+	// attribution, such as x-switchyard-tags: turn=3 (the gateway records
+	// a call's tags). Adapters pass them in the CLI's own way.
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // MCPServer is an MCP server: remote (URL, Headers) or local (Command,

@@ -178,6 +178,23 @@ func TestSessionLifecycleClaudeCode(t *testing.T) {
 	if got := strings.Join(story, ","); got != want {
 		t.Fatalf("timeline %s\nwant     %s", got, want)
 	}
+	// Each model call names its session and turn (the decision it
+	// belongs to): the feed of the session has them.
+	r = cli(t, ctx, "", "session", "logs", id, "--json", "--addr", addr).ok(t)
+	turns := map[string]int{}
+	for _, l := range r.lines(t) {
+		if l["type"] != "model.call.completed" {
+			continue
+		}
+		tags, _ := l["data"].(map[string]any)["tags"].(map[string]any)
+		if tags["session"] != id {
+			t.Fatalf("a model call of the session without its session tag: %v", l)
+		}
+		turns[fmt.Sprint(tags["turn"])]++
+	}
+	if turns["1"] < 2 || turns["2"] < 1 || turns["3"] < 2 {
+		t.Fatalf("model calls by turn: %v", turns)
+	}
 }
 
 func sessionJSON(t *testing.T, ctx context.Context, addr, id string) map[string]any {
