@@ -151,6 +151,72 @@ func (m *Manager) Start(ctx context.Context, agentName, prompt, actor string) (*
 	return got, nil
 }
 
+// Fork starts a new session from where session id is: a copy of its
+// workspace and of the CLI's state (its transcript), a key of its own,
+// and a first turn on prompt that continues the same conversation
+// through the harness's resume, in the copy. The original is untouched.
+func (m *Manager) Fork(ctx context.Context, id, prompt, actor string) (*Session, error) {
+	src, ok := m.Registry.Get(id)
+	if !ok {
+		return nil, fmt.Errorf("session %q: %w", id, ErrNotFound)
+	}
+	if src.Status == StatusRunning {
+		return nil, fmt.Errorf("session %s: %w: fork it between turns (pause it first)", id, ErrBusy)
+	}
+	if prompt == "" {
+		return nil, errors.New("the prompt is empty: say what the fork should do")
+	}
+	a, ok := m.Agent(src.Agent)
+	if !ok {
+		return nil, fmt.Errorf("session %s: its agent %q no longer exists: define it again to fork", id, src.Agent)
+	}
+	nid := NewID()
+	dir := filepath.Join(m.Dir, nid)
+	s := &Session{ID: nid, Agent: src.Agent, Harness: src.Harness, Model: a.Definition.Model, Prompt: prompt,
+		Workspace: filepath.Join(dir, "workspace"), StateDir: filepath.Join(dir, "state")}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := forkWorkspace(ctx, a.Definition.Workspace, src.Workspace, s.Workspace); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("fork %s: workspace: %w", id, err)
+	}
+	err := os.Mkdir(s.StateDir, 0o700)
+	if err == nil {
+		err = copyDir(src.StateDir, s.StateDir)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("fork %s: the CLI's state: %w", id, err)
+	}
+	keyID, secret, err := m.MintKey(ctx, s, a)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("fork %s: mint its gateway key: %w", id, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "key"), []byte(secret), 0o600); err != nil {
+		return nil, err
+	}
+	created, err := m.newEvent(s, "session.created", Created{ID: nid, Agent: s.Agent, AgentDigest: a.Digest, AgentRevision: a.Revision,
+		Harness: s.Harness, Model: s.Model, Prompt: prompt, KeyID: keyID, Workspace: s.Workspace, StateDir: s.StateDir,
+		ForkOf: id, HarnessSessionID: src.HarnessSessionID}, actor)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.append(ctx, nid, created); err != nil {
+		return nil, err
+	}
+	mode := ModeSend
+	if src.HarnessSessionID == "" {
+		mode = ModeStart
+	}
+	if err := m.startTurn(ctx, nid, mode, prompt, actor); err != nil {
+		return nil, err
+	}
+	got, _ := m.Registry.Get(nid)
+	return got, nil
+}
+
 // Send continues a session that is not running with a new prompt,
 // through the harness's own resume.
 func (m *Manager) Send(ctx context.Context, id, prompt, actor string) error {

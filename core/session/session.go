@@ -71,8 +71,11 @@ type Created struct {
 	// own config and state (transcripts), kept for resume.
 	Workspace string `json:"workspace,omitempty"`
 	StateDir  string `json:"state_dir,omitempty"`
-	// ForkOf is the session this one was forked from, if any.
-	ForkOf string `json:"fork_of,omitempty"`
+	// ForkOf is the session this one was forked from, if any, and
+	// HarnessSessionID the harness session it continues (in a copy of
+	// the other's state).
+	ForkOf           string `json:"fork_of,omitempty"`
+	HarnessSessionID string `json:"harness_session_id,omitempty"`
 }
 
 // Turn modes.
@@ -203,7 +206,7 @@ func (s *Session) apply(e *event.Event) error {
 			return err
 		}
 		*s = Session{ID: c.ID, Agent: c.Agent, AgentRevision: c.AgentRevision, Harness: c.Harness, Model: c.Model, Prompt: c.Prompt,
-			KeyID: c.KeyID, Workspace: c.Workspace, StateDir: c.StateDir, ForkOf: c.ForkOf, Status: StatusIdle,
+			KeyID: c.KeyID, Workspace: c.Workspace, StateDir: c.StateDir, ForkOf: c.ForkOf, HarnessSessionID: c.HarnessSessionID, Status: StatusIdle,
 			CreatedAt: e.Time, UpdatedAt: e.Time, Version: e.StreamVersion}
 	case "session.turn.started":
 		var t TurnStarted

@@ -40,7 +40,11 @@ func prepareWorkspace(ctx context.Context, w agent.Workspace, dst string) error 
 
 // copyDir copies the tree at src into dst (which exists): regular
 // files, directories and symlinks, with their modes.
-func copyDir(src, dst string) error {
+func copyDir(src, dst string) error { return copyDirExcept(src, dst, "") }
+
+// copyDirExcept is copyDir leaving out the top-level entry named skip;
+// files that exist in dst are replaced.
+func copyDirExcept(src, dst, skip string) error {
 	info, err := os.Stat(src)
 	if err != nil {
 		return err
@@ -53,6 +57,12 @@ func copyDir(src, dst string) error {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
+		if skip != "" && (rel == skip || strings.HasPrefix(rel, skip+string(filepath.Separator))) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		to := filepath.Join(dst, rel)
 		info, err := d.Info()
 		if err != nil {
@@ -63,12 +73,16 @@ func copyDir(src, dst string) error {
 			if rel == "." {
 				return nil
 			}
-			return os.Mkdir(to, info.Mode().Perm()|0o700)
+			if err := os.Mkdir(to, info.Mode().Perm()|0o700); err != nil && !os.IsExist(err) {
+				return err
+			}
+			return nil
 		case d.Type()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(p)
 			if err != nil {
 				return err
 			}
+			os.Remove(to)
 			return os.Symlink(target, to)
 		case d.Type().IsRegular():
 			return copyFile(p, to, info.Mode().Perm())
@@ -83,7 +97,7 @@ func copyFile(from, to string, mode fs.FileMode) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
@@ -92,4 +106,26 @@ func copyFile(from, to string, mode fs.FileMode) error {
 		return err
 	}
 	return out.Close()
+}
+
+// forkWorkspace fills dst (which does not exist) with a copy of src, a
+// session's workspace. A git worktree cannot be copied as it is (the
+// copy would share the worktree's index and HEAD): the fork gets a
+// worktree of its own at the same commit, with src's files copied over.
+func forkWorkspace(ctx context.Context, w agent.Workspace, src, dst string) error {
+	if w.Git == "" {
+		if err := os.Mkdir(dst, 0o700); err != nil {
+			return err
+		}
+		return copyDir(src, dst)
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", src, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return fmt.Errorf("git rev-parse HEAD in %s: %w", src, err)
+	}
+	head := strings.TrimSpace(string(out))
+	if b, err := exec.CommandContext(ctx, "git", "-C", w.Git, "worktree", "add", "--detach", dst, head).CombinedOutput(); err != nil {
+		return fmt.Errorf("git worktree add at %s: %v: %s", head, err, strings.TrimSpace(string(b)))
+	}
+	return copyDirExcept(src, dst, ".git")
 }

@@ -28,6 +28,7 @@ type SessionControl interface {
 	Resume(ctx context.Context, id, actor string) error
 	Pause(ctx context.Context, id, reason, actor string) error
 	Stop(ctx context.Context, id, reason, actor string) error
+	Fork(ctx context.Context, id, prompt, actor string) (*session.Session, error)
 }
 
 // SessionStart is the body of POST /api/v1/sessions.
@@ -36,8 +37,8 @@ type SessionStart struct {
 	Prompt string `json:"prompt"`
 }
 
-// SessionCommand is the body of POST /api/v1/sessions/ID/{send,pause,stop}:
-// the prompt of send, the reason of pause and stop.
+// SessionCommand is the body of POST /api/v1/sessions/ID/{send,fork,pause,stop}:
+// the prompt of send and fork, the reason of pause and stop.
 type SessionCommand struct {
 	Prompt string `json:"prompt,omitempty"`
 	Reason string `json:"reason,omitempty"`
@@ -119,8 +120,14 @@ func (s *Server) sessionCommand(c *fiber.Ctx) error {
 		err = sc.Pause(ctx, id, in.Reason, actor(c))
 	case "stop":
 		err = sc.Stop(ctx, id, in.Reason, actor(c))
+	case "fork":
+		fork, err := sc.Fork(ctx, id, in.Prompt, actor(c))
+		if err != nil {
+			return sessionError(err)
+		}
+		return c.Status(fiber.StatusCreated).JSON(fiber.Map{"session": fork})
 	default:
-		return apiErr(fiber.StatusNotFound, "not_found", "no session command %q: use send, resume, pause or stop", cmd)
+		return apiErr(fiber.StatusNotFound, "not_found", "no session command %q: use send, resume, pause, stop or fork", cmd)
 	}
 	if err != nil {
 		return sessionError(err)

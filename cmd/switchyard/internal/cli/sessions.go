@@ -21,7 +21,7 @@ import (
 func (a *app) sessionCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "session",
-		Short: "Start, follow, continue, resume, pause and stop sessions",
+		Short: "Start, follow, continue, resume, pause, stop and fork sessions",
 		Long: `A session is an agent's harness CLI working on a prompt, turn after turn, recorded as the
 event stream session-<id>. A session whose server stopped while it ran is listed as
 interrupted when the server starts again.`,
@@ -30,7 +30,8 @@ interrupted when the server starts again.`,
 		a.sessionActionCmd("send", "send ID PROMPT", "Continue a session with a new prompt (through the harness's resume)", true),
 		a.sessionActionCmd("resume", "resume ID", "Resume an interrupted, paused or failed session with the same harness session", false),
 		a.sessionActionCmd("pause", "pause ID", "Stop a session's running turn, to resume it later", false),
-		a.sessionActionCmd("stop", "stop ID", "End a session for good", false))
+		a.sessionActionCmd("stop", "stop ID", "End a session for good", false),
+		a.sessionForkCmd())
 	return cmd
 }
 
@@ -422,4 +423,41 @@ func readSSE(r io.Reader, f func(event.Event) bool) error {
 			return nil
 		}
 	}
+}
+
+func (a *app) sessionForkCmd() *cobra.Command {
+	var (
+		addr   string
+		follow bool
+	)
+	cmd := &cobra.Command{
+		Use:   "fork ID PROMPT",
+		Short: "Start a new session from where another is, with a new prompt",
+		Long: `Fork a session between turns: the new session gets a copy of the other's workspace and
+of its CLI's state (the conversation so far), a key of its own, and a first turn on
+PROMPT that continues the conversation through the harness's resume. The original is
+left as it is. Prints the new session's id.`,
+		Args: exactArgs(2, "ID PROMPT"),
+		RunE: a.run(func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(addr)
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Session session.Session `json:"session"`
+			}
+			if err := c.doJSON(cmd.Context(), "POST", "/api/v1/sessions/"+url.PathEscape(args[0])+"/fork", httpapi.SessionCommand{Prompt: args[1]}, &out); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.io.Out, out.Session.ID)
+			a.summary("session %s forked from %s", out.Session.ID, args[0])
+			if follow {
+				return a.followSession(cmd.Context(), c, out.Session.ID, true, false)
+			}
+			return nil
+		}),
+	}
+	a.addrFlag(cmd, &addr)
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "follow the new session's first turn")
+	return cmd
 }

@@ -195,6 +195,22 @@ func TestSessionLifecycleClaudeCode(t *testing.T) {
 	if turns["1"] < 2 || turns["2"] < 1 || turns["3"] < 2 {
 		t.Fatalf("model calls by turn: %v", turns)
 	}
+
+	// A fork goes on from there in a copy: the same conversation (the
+	// CLI resumes the same harness session in its copied state), a new
+	// session and key, the original untouched.
+	r = cli(t, ctx, "", "session", "fork", id, "-f", `Again. [[sim tool=shell cmd="echo from-the-fork"]]`, "--addr", addr).ok(t)
+	fork := strings.SplitN(r.out, "\n", 2)[0]
+	if !strings.Contains(r.out, "turn 1 (send)") || !strings.Contains(r.out, "from-the-fork") || !strings.Contains(r.out, "turn 1 completed") {
+		t.Fatalf("fork -f:\n%s", r.out)
+	}
+	f := sessionJSON(t, ctx, addr, fork)
+	if f["fork_of"] != id || f["harness_session_id"] != first["harness_session_id"] || f["key_id"] == s["key_id"] || f["workspace"] == s["workspace"] {
+		t.Fatalf("fork %v\nof %v", f, s)
+	}
+	if after := sessionJSON(t, ctx, addr, id); after["version"] != s["version"] {
+		t.Fatalf("forking changed the original: %v", after)
+	}
 }
 
 func sessionJSON(t *testing.T, ctx context.Context, addr, id string) map[string]any {
