@@ -38,6 +38,9 @@ type Manager struct {
 	MintKey  KeyMinter
 	// GatewayURL is the gateway as the CLIs reach it.
 	GatewayURL string
+	// Bubblewrap confines CLIs, for agents whose sandbox is auto (when
+	// installed) or bwrap.
+	Bubblewrap Bubblewrap
 	// Dir holds each session's directory: Dir/<id>/{workspace,state,key}.
 	Dir  string
 	Node string
@@ -367,6 +370,10 @@ func (m *Manager) startTurn(ctx context.Context, id, mode, prompt, actor string)
 	if err != nil {
 		return fmt.Errorf("session %s: its gateway key is gone (%v): start a new session", id, err)
 	}
+	wrapper, sbMode, sbDetail, err := m.sandbox(&a.Definition, s, cli)
+	if err != nil {
+		return err
+	}
 	req := harness.StartRequest{
 		SessionID: id, Prompt: prompt, Workdir: s.Workspace, StateDir: s.StateDir, CLIPath: cli,
 		Gateway: harness.Gateway{BaseURL: m.GatewayURL, Key: string(secret)}, Model: a.Definition.Model,
@@ -375,6 +382,12 @@ func (m *Manager) startTurn(ctx context.Context, id, mode, prompt, actor string)
 	}
 	for _, s := range a.Definition.MCPServers {
 		req.MCPServers = append(req.MCPServers, harness.MCPServer(s))
+	}
+	if wrapper != nil {
+		if req.Sandbox == nil {
+			req.Sandbox = &harness.Sandbox{}
+		}
+		req.Sandbox.Wrapper = wrapper
 	}
 
 	m.mu.Lock()
@@ -402,7 +415,7 @@ func (m *Manager) startTurn(ctx context.Context, id, mode, prompt, actor string)
 	// The CLI's model calls name their turn: the gateway records the
 	// request's tags (the key pins the session).
 	req.Gateway.Headers = map[string]string{"x-switchyard-tags": "turn=" + strconv.Itoa(turn)}
-	ts := TurnStarted{Turn: turn, Mode: mode, Prompt: prompt, Node: m.Node, Sandbox: "none"}
+	ts := TurnStarted{Turn: turn, Mode: mode, Prompt: prompt, Node: m.Node, Sandbox: sbMode, SandboxDetail: sbDetail}
 	if mode != ModeStart {
 		ts.HarnessSessionID = s.HarnessSessionID
 	}

@@ -34,9 +34,10 @@
 // into the sandbox (a write outside the workdir, a connection) prints no
 // command_execution item at all in this version: the model sees the
 // failure, the event stream only the agent's answer (testdata/
-// sandbox-denied.jsonl). Untried: the CLI's bwrap nested in a
-// Request.Sandbox wrapper that is itself bwrap; if that fails, the way
-// out is --dangerously-bypass-approvals-and-sandbox, leaving the
+// sandbox-denied.jsonl). The CLI's bwrap does not nest in a
+// Request.Sandbox wrapper that is itself bwrap (it fails to exec its
+// codex-linux-sandbox helper): with a wrapper, the adapter passes
+// --dangerously-bypass-approvals-and-sandbox instead, leaving the
 // confinement to the wrapper.
 //
 // The gateway key reaches the CLI in SWITCHYARD_GATEWAY_KEY, which the
@@ -119,6 +120,12 @@ func Command(run *harness.Run) (*harness.Command, error) {
 	r := &run.Request
 	// exec's options all come before `resume`, which takes them.
 	args := []string{"exec", "--json", "--skip-git-repo-check", "-s", "workspace-write", "-C", r.Workdir}
+	if r.Sandbox != nil && len(r.Sandbox.Wrapper) > 0 {
+		// The host confines the CLI already (a bubblewrap of its own):
+		// Codex's bwrap cannot nest in it (it fails to exec its
+		// codex-linux-sandbox helper), so the host's sandbox is the one.
+		args = []string{"exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "-C", r.Workdir}
+	}
 	for _, f := range features {
 		args = append(args, "--disable", f)
 	}

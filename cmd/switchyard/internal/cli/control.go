@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/core/agent"
@@ -133,7 +136,30 @@ func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gate
 	if abs, err := filepath.Abs(data); err == nil {
 		data = abs
 	}
+	bw := session.Bubblewrap{Socket: gatewaySocket(data)}
+	if p, err := exec.LookPath("bwrap"); err == nil {
+		bw.Path = p
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := bw.Probe(ctx); err != nil {
+			bw.Path, bw.Missing = "", "bubblewrap is installed but cannot run here ("+err.Error()+")"
+			log.Warn("sessions run unconfined", "why", bw.Missing)
+		}
+		cancel()
+	}
+	if self, err := os.Executable(); err == nil {
+		bw.Self = self
+	}
+	bw.Hide = []string{data}
+	if home, err := os.UserHomeDir(); err == nil {
+		bw.Hide = append(bw.Hide, home)
+	}
+	if testing.Testing() {
+		// In tests, the executable is the test binary, which is switchyard
+		// only with this set (TestMain).
+		bw.SelfEnv = map[string]string{"SWITCHYARD_TEST_MAIN": "1"}
+	}
 	return &session.Manager{
+		Bubblewrap: bw,
 		Registry: cp.sessions, Store: store, Agent: cp.agents.Get,
 		Adapters: builtinAdapters{bin: bin},
 		MintKey: func(ctx context.Context, s *session.Session, a *agent.Agent) (string, string, error) {
@@ -148,4 +174,17 @@ func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gate
 		},
 		Dir: filepath.Join(data, "sessions"), Node: host, Log: log.With("component", "sessions"),
 	}
+}
+
+// gatewaySocket is where serve also listens on a unix socket, for the
+// sandboxes (which have no network but their loopback) to reach the
+// gateway: in the data dir, or under the temporary directory when that
+// path would be too long for a socket's address.
+func gatewaySocket(data string) string {
+	p := filepath.Join(data, "run", "gateway.sock")
+	if len(p) < 100 {
+		return p
+	}
+	sum := sha256.Sum256([]byte(data))
+	return filepath.Join(os.TempDir(), "switchyard-"+hex.EncodeToString(sum[:6])+".sock")
 }

@@ -215,6 +215,13 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	sessions.GatewayURL = "http://" + ln.Addr().String()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	// The same API on a unix socket, which sandboxed CLIs reach.
+	if sock, err := listenUnix(sessions.Bubblewrap.Socket); err != nil {
+		log.Warn("no gateway socket for sandboxed sessions: agents with sandbox bwrap cannot run", "err", err)
+		sessions.Bubblewrap.Path = ""
+	} else {
+		go srv.Serve(sock)
+	}
 
 	log.Info("switchyard serving", "addr", ln.Addr().String(), "data", o.data, "version", Version())
 	if o.demo {
@@ -333,4 +340,18 @@ func (a *app) demoAgent(ctx context.Context, cp *controlPlane, bin []string, log
 		return "The agent demo-coder is defined, but Claude Code is not found: " + err.Error() + "\n"
 	}
 	return "The agent demo-coder runs Claude Code (docs/agents.md). Start a session:\n\n"
+}
+
+// listenUnix listens on a unix socket at path, replacing a stale one.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	os.Remove(path) // a previous run's: the store's lock says no other serve runs
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	os.Chmod(path, 0o600)
+	return ln, nil
 }

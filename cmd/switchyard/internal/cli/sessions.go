@@ -135,6 +135,8 @@ func (a *app) sessionShowCmd() *cobra.Command {
 	return cmd
 }
 
+func fnum(v any) float64 { f, _ := v.(float64); return f }
+
 func num(v any) any {
 	if v == nil {
 		return 0
@@ -153,7 +155,7 @@ func printTimeline(w io.Writer, e *event.Event) {
 	case "session.created":
 		what = fmt.Sprintf("agent %s, %s: %q", str("agent"), str("harness"), str("prompt"))
 	case "session.turn.started":
-		what = fmt.Sprintf("turn %v (%s): %q", m["turn"], str("mode"), str("prompt"))
+		what = fmt.Sprintf("turn %v (%s, sandbox %s): %q", m["turn"], str("mode"), str("sandbox"), str("prompt"))
 	case "session.turn.ended":
 		what = fmt.Sprintf("turn %v %s", m["turn"], str("outcome"))
 		if r := str("result"); r != "" {
@@ -187,7 +189,8 @@ func printTimeline(w io.Writer, e *event.Event) {
 		what = truncate(fmt.Sprint(er["message"]), 120)
 	case "session.harness.completed":
 		co, _ := m["completed"].(map[string]any)
-		what = fmt.Sprintf("exit %v: %s", co["exit_code"], truncate(fmt.Sprint(co["result"]), 100))
+		res, _ := co["result"].(string)
+		what = fmt.Sprintf("exit %v: %s", num(co["exit_code"]), truncate(res, 100))
 	case "model.call.started", "model.call.attempt":
 		return // the completed or failed event says it all
 	case "routing.decided":
@@ -201,7 +204,7 @@ func printTimeline(w io.Writer, e *event.Event) {
 		what = fmt.Sprintf("%s failed: %s", str("gen_ai.request.model"), truncate(str("error"), 100))
 	case "session.harness.usage":
 		u, _ := m["usage"].(map[string]any)
-		what = fmt.Sprintf("in=%v out=%v cache_read=%v (as the CLI reports it: $%.6f)", num(u["input_tokens"]), num(u["output_tokens"]), num(u["cache_read_tokens"]), u["cost_usd"])
+		what = fmt.Sprintf("in=%v out=%v cache_read=%v (as the CLI reports it: $%.6f)", num(u["input_tokens"]), num(u["output_tokens"]), num(u["cache_read_tokens"]), fnum(u["cost_usd"]))
 	case "model.call.completed":
 		what = fmt.Sprintf("%s -> %s/%s in=%v out=%v $%.6f", str("gen_ai.request.model"), str("gen_ai.provider.name"), str("gen_ai.response.model"),
 			m["gen_ai.usage.input_tokens"], m["gen_ai.usage.output_tokens"], m["cost_usd"])
@@ -209,6 +212,7 @@ func printTimeline(w io.Writer, e *event.Event) {
 		b, _ := json.Marshal(m)
 		what = truncate(string(b), 120)
 	}
+	what = strings.Join(strings.Fields(what), " ") // one line
 	fmt.Fprintf(w, "%6d  %s  %-28s %s\n", e.Position, e.Time.Local().Format("15:04:05.000"), e.Type, what)
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/core/session"
 	"github.com/switchyard/switchyard/gateway/realclients"
 )
 
@@ -122,7 +123,7 @@ func TestSessionLifecycleClaudeCode(t *testing.T) {
 		}
 	}
 	r = cli(t, ctx, "", "session", "send", id, "-f", "Now say something.", "--addr", addr).ok(t)
-	if !strings.Contains(r.out, "turn 2 (send)") || !strings.Contains(r.out, "turn 2 completed: Simulated answer") {
+	if !strings.Contains(r.out, "turn 2 (send,") || !strings.Contains(r.out, "turn 2 completed: Simulated answer") {
 		t.Fatalf("send -f:\n%s", r.out)
 	}
 	first := sessionJSON(t, ctx, addr, id)
@@ -140,7 +141,7 @@ func TestSessionLifecycleClaudeCode(t *testing.T) {
 		t.Fatalf("after kill -9 and restart: %v", s)
 	}
 	r = cli(t, ctx, "", "session", "resume", id, "-f", "--addr", addr).ok(t)
-	if !strings.Contains(r.out, "turn 3 (resume)") || !strings.Contains(r.out, "turn 3 completed") {
+	if !strings.Contains(r.out, "turn 3 (resume,") || !strings.Contains(r.out, "turn 3 completed") {
 		t.Fatalf("resume -f:\n%s", r.out)
 	}
 	s = sessionJSON(t, ctx, addr, id)
@@ -201,7 +202,7 @@ func TestSessionLifecycleClaudeCode(t *testing.T) {
 	// session and key, the original untouched.
 	r = cli(t, ctx, "", "session", "fork", id, "-f", `Again. [[sim tool=shell cmd="echo from-the-fork"]]`, "--addr", addr).ok(t)
 	fork := strings.SplitN(r.out, "\n", 2)[0]
-	if !strings.Contains(r.out, "turn 1 (send)") || !strings.Contains(r.out, "from-the-fork") || !strings.Contains(r.out, "turn 1 completed") {
+	if !strings.Contains(r.out, "turn 1 (send,") || !strings.Contains(r.out, "from-the-fork") || !strings.Contains(r.out, "turn 1 completed") {
 		t.Fatalf("fork -f:\n%s", r.out)
 	}
 	f := sessionJSON(t, ctx, addr, fork)
@@ -236,5 +237,69 @@ func waitFor(t *testing.T, ctx context.Context, addr, id string, ok func(map[str
 			t.Fatalf("session never got there: %v", s)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// With bubblewrap, a session's CLI sees the system read-only, its own
+// workspace and state, not the data dir (other sessions, their keys, the
+// log) nor the home directory, and reaches only the gateway.
+func TestSessionSandboxed(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")
+	bw := session.Bubblewrap{}
+	if p, err := exec.LookPath("bwrap"); err != nil {
+		t.Skip("bubblewrap is not installed (apt install bubblewrap): the sandbox is not tested")
+	} else if bw.Path = p; bw.Probe(context.Background()) != nil {
+		t.Skipf("bubblewrap cannot run here: %v", bw.Probe(context.Background()))
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	agents := filepath.Join(dir, "agents.yaml")
+	os.WriteFile(agents, []byte("agents:\n  - name: boxed\n    harness: claude-code\n    model: fast\n    sandbox: bwrap\n    tools: {allow: [Bash]}\n"), 0o644)
+	_, addr := serveProcess(t, data, "--demo", "--harness-bin", bin)
+	cli(t, ctx, "", "apply", "-f", agents, "--addr", addr).ok(t)
+	home, _ := os.UserHomeDir()
+	script := fmt.Sprintf("ls %s/sessions | wc -l; ls -A %s | tr '\\n' ' '; echo; cat %s/demo-key 2>&1 | tail -c 30; (echo > /dev/tcp/1.1.1.1/80) 2>&1 | head -1; echo marker > inside.txt", data, home, data)
+	r := cli(t, ctx, "", "session", "start", "--agent", "boxed", "-f", `Look. [[sim tool=shell cmd="`+script+`"]]`, "--addr", addr).ok(t)
+	id := strings.SplitN(r.out, "\n", 2)[0]
+	var d struct {
+		Events []struct {
+			Type string `json:"type"`
+			Data struct {
+				Sandbox    string `json:"sandbox"`
+				ToolResult struct {
+					Output string `json:"output"`
+				} `json:"tool_result"`
+			} `json:"data"`
+		} `json:"events"`
+	}
+	json.Unmarshal([]byte(cli(t, ctx, "", "session", "show", id, "--json", "--addr", addr).ok(t).out), &d)
+	var sandbox, out string
+	for _, e := range d.Events {
+		switch e.Type {
+		case "session.turn.started":
+			sandbox = e.Data.Sandbox
+		case "session.harness.tool_result":
+			out = e.Data.ToolResult.Output
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if sandbox != "bwrap" || len(lines) < 4 {
+		t.Fatalf("sandbox %q, tool output %q; the session:\n%s", sandbox, out, r.out)
+	}
+	// Of the home directory, only the way to the CLI's installation (bound
+	// back in, read-only) is there.
+	allowed := ""
+	if rel, err := filepath.Rel(home, bin); err == nil && !strings.HasPrefix(rel, "..") {
+		allowed = strings.SplitN(rel, string(filepath.Separator), 2)[0]
+	}
+	if lines[0] != "1" || strings.TrimSpace(lines[1]) != allowed || !strings.Contains(lines[2], "No such file") || !strings.Contains(lines[3], "unreachable") {
+		t.Fatalf("inside the sandbox: sessions seen %s (want 1: its own), home holds %q (want %q), demo key %q (want unreadable), internet %q (want unreachable)",
+			lines[0], lines[1], allowed, lines[2], lines[3])
+	}
+	ws := sessionJSON(t, ctx, addr, id)["workspace"].(string)
+	if b, err := os.ReadFile(filepath.Join(ws, "inside.txt")); err != nil || string(b) != "marker\n" {
+		t.Fatalf("the CLI could not write its workspace: %q %v", b, err)
 	}
 }
