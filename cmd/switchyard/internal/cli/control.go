@@ -160,7 +160,7 @@ func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gate
 	}
 	return &session.Manager{
 		Bubblewrap: bw,
-		Registry: cp.sessions, Store: store, Agent: cp.agents.Get,
+		Registry:   cp.sessions, Store: store, Agent: cp.agents.Get,
 		Adapters: builtinAdapters{bin: bin},
 		MintKey: func(ctx context.Context, s *session.Session, a *agent.Agent) (string, string, error) {
 			tags := maps.Clone(a.Definition.Tags)
