@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -455,12 +456,20 @@ func (m *Manager) runTurn(ctx context.Context, r *turnRun, s *Session, turn int,
 		// events before it land.
 		return m.append(context.WithoutCancel(ctx), s.ID, p)
 	}
-	var err error
-	if mode == ModeStart {
-		err = harness.Start(ctx, ad, req, emit)
-	} else {
-		err = harness.Resume(ctx, ad, harness.ResumeRequest{StartRequest: req, HarnessSessionID: s.HarnessSessionID}, emit)
-	}
+	err := func() (err error) {
+		// An adapter runs in the server's process: its panic is its
+		// session's failure, not the server's.
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("the %s adapter panicked: %v", s.Harness, p)
+				log.Error("adapter panic", "panic", p, "stack", string(debug.Stack()))
+			}
+		}()
+		if mode == ModeStart {
+			return harness.Start(ctx, ad, req, emit)
+		}
+		return harness.Resume(ctx, ad, harness.ResumeRequest{StartRequest: req, HarnessSessionID: s.HarnessSessionID}, emit)
+	}()
 	end := TurnEnded{Turn: turn}
 	m.mu.Lock()
 	why, reason := r.why, r.reason

@@ -154,3 +154,27 @@ func TestCommand(t *testing.T) {
 		}
 	})
 }
+
+// A parser that panics on a line costs that line (a non-fatal error),
+// not the run.
+func TestDriveParserPanic(t *testing.T) {
+	t.Parallel()
+	c := sh(`echo '{"n":1}'; echo '{"n":2}'`)
+	var kinds []string
+	parse := func(l harness.Line) ([]harness.Event, error) {
+		if l.N == 1 {
+			panic("a line it never saw before")
+		}
+		return []harness.Event{{Kind: harness.KindStarted, HarnessSessionID: "h"}}, nil
+	}
+	err := harness.Drive(ctxFor(t, 10*time.Second), c, parse, func(e harness.Event) error {
+		kinds = append(kinds, string(e.Kind))
+		if e.Kind == harness.KindError && !strings.Contains(e.Error.Message, "parser panicked: a line it never saw before") {
+			t.Errorf("error %q", e.Error.Message)
+		}
+		return nil
+	})
+	if err != nil || strings.Join(kinds, " ") != "error started completed" {
+		t.Fatalf("err %v, events %v", err, kinds)
+	}
+}

@@ -83,7 +83,7 @@ func Drive(ctx context.Context, cmd *Command, parse ParseFunc, emit Emit) error 
 		case !line.Object:
 			nonFatal(line, "%s printed a line that is not a JSON object (line %d): %s", name, line.N, abbrev(line.Bytes))
 		default:
-			events, err := parse(line)
+			events, err := safeParse(parse, line)
 			if err != nil {
 				nonFatal(line, "%s output line %d: %v", name, line.N, err)
 				continue
@@ -145,4 +145,16 @@ func abbrev(b []byte) string {
 		return fmt.Sprintf("%q... (%d bytes)", b[:n], len(b))
 	}
 	return fmt.Sprintf("%q", b)
+}
+
+// safeParse is parse, with a panic turned into its error: a parser that
+// chokes on a line the CLI never printed before costs that line, not
+// the run (or the host, when the adapter runs in its process).
+func safeParse(parse ParseFunc, l Line) (evs []Event, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			evs, err = nil, fmt.Errorf("the parser panicked: %v", p)
+		}
+	}()
+	return parse(l)
 }
