@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/harnesses/codex"
 	"github.com/switchyard/switchyard/harnesses/opencode"
 	"github.com/switchyard/switchyard/sdk/harness"
+	"github.com/switchyard/switchyard/sdk/harness/harnesstest"
 )
 
 // The three adapters, each against its pinned CLI, through a gateway in
@@ -74,7 +75,12 @@ func TestCodex(t *testing.T) {
 		Model: "gpt-5.5",
 		// Codex has no per-command rules: the shell tool is withheld, and
 		// the model cannot call it.
-		Deny:     func(r *harness.StartRequest) { r.DisallowedTools = []string{"shell"} },
+		Deny: func(r *harness.StartRequest) { r.DisallowedTools = []string{"shell"} },
+		Prepare: func(r *harness.StartRequest) {
+			if codex.SystemBwrapTooOld() != "" {
+				harnesstest.HostBwrap(r) // Codex's own sandbox cannot run here
+			}
+		},
 		Parallel: true, CallTags: callTags(t, s),
 	})
 }

@@ -46,6 +46,9 @@ type Config struct {
 	Timeout time.Duration
 	// Parallel runs the checks in parallel (a CLI light enough).
 	Parallel bool
+	// Prepare, if set, adjusts every request before it runs (a host
+	// sandbox, say).
+	Prepare func(*harness.StartRequest)
 	// CallTags, if set, returns the tags of every model call the gateway
 	// recorded for the key: the suite then checks that the CLI sent
 	// Gateway.Headers (an x-switchyard-tags header) with its calls.
@@ -80,10 +83,14 @@ func Run(t *testing.T, c Config) {
 }
 
 func (c Config) request(t *testing.T, prompt string) harness.StartRequest {
-	return harness.StartRequest{
+	r := harness.StartRequest{
 		SessionID: "conformance", Prompt: prompt, Workdir: t.TempDir(), StateDir: t.TempDir(),
 		CLIPath: c.CLIPath, Gateway: c.Gateway, Model: c.Model, AllowedTools: c.AllowShell,
 	}
+	if c.Prepare != nil {
+		c.Prepare(&r)
+	}
+	return r
 }
 
 // run is one run's events and how it ended.

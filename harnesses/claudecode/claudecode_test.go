@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/gateway/route"
 	"github.com/switchyard/switchyard/harnesses/claudecode"
 	"github.com/switchyard/switchyard/sdk/harness"
+	"github.com/switchyard/switchyard/sdk/harness/harnesstest"
 )
 
 // The parser on lines the pinned CLI printed (testdata: a shell tool
@@ -48,31 +49,8 @@ func TestParseRecorded(t *testing.T) {
 		}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
-			f, err := os.Open(filepath.Join("testdata", c.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			p := claudecode.NewParser()
-			var evs []harness.Event
-			var kinds []string
-			for l, err := range harness.Lines(f, 0) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := p.Parse(l)
-				if err != nil {
-					t.Fatalf("line %d: %v", l.N, err)
-				}
-				for _, e := range out {
-					if err := e.Validate(); err != nil {
-						t.Fatalf("line %d: %v", l.N, err)
-					}
-					evs = append(evs, e)
-					kinds = append(kinds, string(e.Kind))
-				}
-			}
-			if got := strings.Join(kinds, " "); got != c.kinds {
+			evs := harnesstest.ParseFile(t, filepath.Join("testdata", c.file), claudecode.NewParser().Parse)
+			if got := harnesstest.Kinds(evs); got != c.kinds {
 				t.Fatalf("kinds %q, want %q", got, c.kinds)
 			}
 			c.check(t, evs)
@@ -98,27 +76,6 @@ func newStack(t *testing.T) *gatewaytest.Stack {
 	}})
 }
 
-type recorder struct{ evs []harness.Event }
-
-func (r *recorder) emit(e harness.Event) error { r.evs = append(r.evs, e); return nil }
-
-func (r *recorder) kinds() string {
-	var k []string
-	for _, e := range r.evs {
-		k = append(k, string(e.Kind))
-	}
-	return strings.Join(k, " ")
-}
-
-func (r *recorder) find(k harness.Kind) *harness.Event {
-	for i := range r.evs {
-		if r.evs[i].Kind == k {
-			return &r.evs[i]
-		}
-	}
-	return nil
-}
-
 // The real CLI, headless, through the gateway to the simulator: a shell
 // tool call, then a second turn through resume that the CLI denies.
 func TestRealCLI(t *testing.T) {
@@ -133,36 +90,36 @@ func TestRealCLI(t *testing.T) {
 		Sandbox: &harness.Sandbox{WallClock: 2 * time.Minute},
 	}
 	ctx := context.Background()
-	var first recorder
-	if err := harness.Start(ctx, claudecode.Adapter{}, req, first.emit); err != nil {
+	var first harnesstest.Recorder
+	if err := harness.Start(ctx, claudecode.Adapter{}, req, first.Emit); err != nil {
 		t.Fatal(err)
 	}
-	started := first.find(harness.KindStarted)
-	done := first.find(harness.KindCompleted)
+	started := first.Find(harness.KindStarted)
+	done := first.Find(harness.KindCompleted)
 	if started == nil || done == nil || done.Completed.ExitCode != 0 || !strings.Contains(done.Completed.Result, "hi-there") {
-		t.Fatalf("first turn: %s", first.kinds())
+		t.Fatalf("first turn: %s", first.Kinds())
 	}
-	if r := first.find(harness.KindToolResult); r == nil || r.ToolResult.Output != "hi-there" {
-		t.Fatalf("first turn, want the echo's result: %s", first.kinds())
+	if r := first.Find(harness.KindToolResult); r == nil || r.ToolResult.Output != "hi-there" {
+		t.Fatalf("first turn, want the echo's result: %s", first.Kinds())
 	}
 
-	var second recorder
+	var second harnesstest.Recorder
 	next := harness.ResumeRequest{StartRequest: req, HarnessSessionID: started.HarnessSessionID}
 	next.Prompt = `Make a file. [[sim tool=shell cmd="touch made-by-claude"]]`
-	if err := harness.Resume(ctx, claudecode.Adapter{}, next, second.emit); err != nil {
+	if err := harness.Resume(ctx, claudecode.Adapter{}, next, second.Emit); err != nil {
 		t.Fatal(err)
 	}
-	if s := second.find(harness.KindStarted); s == nil || s.HarnessSessionID != started.HarnessSessionID {
-		t.Fatalf("resume started another session: %s", second.kinds())
+	if s := second.Find(harness.KindStarted); s == nil || s.HarnessSessionID != started.HarnessSessionID {
+		t.Fatalf("resume started another session: %s", second.Kinds())
 	}
-	d := second.find(harness.KindPermissionDenied)
+	d := second.Find(harness.KindPermissionDenied)
 	if d == nil || d.PermissionDenied.Tool != "Bash" {
-		t.Fatalf("second turn, want a denial: %s", second.kinds())
+		t.Fatalf("second turn, want a denial: %s", second.Kinds())
 	}
 	if _, err := os.Stat(filepath.Join(req.Workdir, "made-by-claude")); err == nil {
 		t.Fatal("the denied command ran")
 	}
-	for _, e := range append(first.evs, second.evs...) {
+	for _, e := range append(first.Events, second.Events...) {
 		if len(e.Raw) == 0 || !json.Valid(e.Raw) {
 			t.Fatalf("%s event without its raw line", e.Kind)
 		}

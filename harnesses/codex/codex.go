@@ -74,6 +74,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -116,11 +119,19 @@ var features = []string{"plugins", "remote_plugin", "apps", "api_key_model_disco
 // Command is the CLI invocation for run. It fails, wrapping
 // harness.ErrInvalidRequest, on tool names or MCP server names Codex
 // cannot take.
-func Command(run *harness.Run) (*harness.Command, error) {
+func Command(run *harness.Run) (*harness.Command, error) { return command(run, SystemBwrapTooOld) }
+
+// command is Command, with the check of the system's bwrap given.
+func command(run *harness.Run, systemBwrapTooOld func() string) (*harness.Command, error) {
 	r := &run.Request
 	// exec's options all come before `resume`, which takes them.
 	args := []string{"exec", "--json", "--skip-git-repo-check", "-s", "workspace-write", "-C", r.Workdir}
-	if r.Sandbox != nil && len(r.Sandbox.Wrapper) > 0 {
+	wrapped := r.Sandbox != nil && len(r.Sandbox.Wrapper) > 0
+	if old := systemBwrapTooOld(); old != "" && !wrapped {
+		return nil, fmt.Errorf("%w: Codex runs the model's commands under /usr/bin/bwrap when it exists, and %s is too old for it (every command would fail): run the agent in Switchyard's sandbox (sandbox: bwrap, or auto), which turns Codex's own off, or remove the system's bubblewrap",
+			harness.ErrInvalidRequest, old)
+	}
+	if wrapped {
 		// The host confines the CLI already (a bubblewrap of its own):
 		// Codex's bwrap cannot nest in it (it fails to exec its
 		// codex-linux-sandbox helper), so the host's sandbox is the one.
@@ -172,6 +183,15 @@ func Command(run *harness.Run) (*harness.Command, error) {
 		"CODEX_HOME="+r.StateDir,
 		KeyEnv+"="+r.Gateway.Key,
 	)
+	if r.Sandbox == nil || len(r.Sandbox.Wrapper) == 0 {
+		path, err := preferBundledBwrap(r)
+		if err != nil {
+			return nil, err
+		}
+		if path != "" {
+			env = append(env, "PATH="+path)
+		}
+	}
 	return &harness.Command{Path: r.CLIPath, Args: args, Env: env, Dir: r.Workdir, Sandbox: r.Sandbox}, nil
 }
 
@@ -498,4 +518,68 @@ func (p *Parser) item(completed bool, it *item) ([]harness.Event, error) {
 func marshal(v any) json.RawMessage {
 	b, _ := json.Marshal(v) // maps of strings and slices of structs of strings
 	return b
+}
+
+// preferBundledBwrap returns a PATH that finds the bubblewrap Codex
+// ships before a system one, or "" to leave PATH as it is. Codex runs the
+// first bwrap on PATH, and Debian 12's (0.8) lacks what it passes (it
+// fails to exec codex-linux-sandbox): a directory in the state dir with
+// a bwrap link to the bundled one goes first.
+func preferBundledBwrap(r *harness.StartRequest) (string, error) {
+	bundled := bundledBwrap(r.CLIPath)
+	if bundled == "" {
+		return "", nil
+	}
+	dir := filepath.Join(r.StateDir, "bin")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("codex: %w", err)
+	}
+	link := filepath.Join(dir, "bwrap")
+	os.Remove(link)
+	if err := os.Symlink(bundled, link); err != nil {
+		return "", fmt.Errorf("codex: %w", err)
+	}
+	return dir + string(os.PathListSeparator) + os.Getenv("PATH"), nil
+}
+
+// bundledBwrap finds the bwrap of the Codex package the CLI belongs to:
+// node_modules/@openai/codex-<platform>/vendor/<target>/codex-resources/bwrap.
+func bundledBwrap(cli string) string {
+	real, err := filepath.EvalSymlinks(cli)
+	if err != nil {
+		return ""
+	}
+	for d := filepath.Dir(real); d != filepath.Dir(d); d = filepath.Dir(d) {
+		if filepath.Base(d) != "node_modules" {
+			continue
+		}
+		matches, _ := filepath.Glob(filepath.Join(d, "@openai", "codex-*", "vendor", "*", "codex-resources", "bwrap"))
+		for _, m := range matches {
+			if st, err := os.Stat(m); err == nil && st.Mode()&0o111 != 0 {
+				return m
+			}
+		}
+		return ""
+	}
+	return ""
+}
+
+// SystemBwrapTooOld returns the version of /usr/bin/bwrap when it is
+// older than 0.9, which Codex's own sandbox needs (it passes --argv0;
+// Debian 12 ships 0.8), and "" otherwise. Codex picks /usr/bin/bwrap
+// over the one it bundles whenever it exists.
+func SystemBwrapTooOld() string {
+	out, err := exec.Command("/usr/bin/bwrap", "--version").Output()
+	if err != nil {
+		return ""
+	}
+	v := strings.TrimSpace(string(out)) // "bubblewrap 0.8.0"
+	var major, minor int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(v, "bubblewrap "), "%d.%d", &major, &minor); err != nil {
+		return ""
+	}
+	if major == 0 && minor < 9 {
+		return v
+	}
+	return ""
 }

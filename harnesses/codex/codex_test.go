@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/gateway/route"
 	"github.com/switchyard/switchyard/harnesses/codex"
 	"github.com/switchyard/switchyard/sdk/harness"
+	"github.com/switchyard/switchyard/sdk/harness/harnesstest"
 )
 
 // mcpServerEnv makes the test binary an MCP server (see serveMCP).
@@ -36,38 +37,7 @@ func TestMain(m *testing.M) {
 }
 
 func parseFile(t *testing.T, name string) []harness.Event {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p := codex.NewParser()
-	var evs []harness.Event
-	for l, err := range harness.Lines(f, 0) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := p.Parse(l)
-		if err != nil {
-			t.Fatalf("line %d: %v", l.N, err)
-		}
-		for _, e := range out {
-			if err := e.Validate(); err != nil {
-				t.Fatalf("line %d: %v", l.N, err)
-			}
-			evs = append(evs, e)
-		}
-	}
-	return evs
-}
-
-func kinds(evs []harness.Event) string {
-	var k []string
-	for _, e := range evs {
-		k = append(k, string(e.Kind))
-	}
-	return strings.Join(k, " ")
+	return harnesstest.ParseFile(t, filepath.Join("testdata", name), codex.NewParser().Parse)
 }
 
 // The parser on lines the pinned CLI printed (testdata): a shell tool
@@ -147,7 +117,7 @@ func TestParseRecorded(t *testing.T) {
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			evs := parseFile(t, c.file)
-			if got := kinds(evs); got != c.kinds {
+			if got := harnesstest.Kinds(evs); got != c.kinds {
 				t.Fatalf("kinds %q, want %q", got, c.kinds)
 			}
 			c.check(t, evs)
@@ -175,7 +145,7 @@ func TestParseToolCallOnce(t *testing.T) {
 		}
 		evs = append(evs, out...)
 	}
-	if got, want := kinds(evs), "tool_call tool_result tool_call tool_result"; got != want {
+	if got, want := harnesstest.Kinds(evs), "tool_call tool_result tool_call tool_result"; got != want {
 		t.Fatalf("kinds %q, want %q", got, want)
 	}
 	if r := evs[1].ToolResult; r.ID != "item_1" || !r.IsError || r.ExitCode == nil || *r.ExitCode != 1 {
@@ -239,7 +209,7 @@ func TestCommand(t *testing.T) {
 			append(slices.Clone(common), "resume", "th-1", "--", req.Prompt)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cmd, err := codex.Command(c.run)
+			cmd, err := codex.CommandOnAnyMachine(c.run)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -277,7 +247,7 @@ func TestCommandSettings(t *testing.T) {
 		{Name: "remote", URL: "https://mcp.example/mcp", Headers: map[string]string{"Authorization": "Bearer t", "X-A": "1"}},
 		{Name: "local", Command: "/bin/srv", Args: []string{"--stdio", `a "b"`}, Env: map[string]string{"K": "v"}},
 	}
-	cmd, err := codex.Command(harness.NewStart(req))
+	cmd, err := codex.CommandOnAnyMachine(harness.NewStart(req))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +290,7 @@ func TestCommandSettings(t *testing.T) {
 			r := baseRequest()
 			r.MCPServers = []harness.MCPServer{{Name: "remote", URL: "http://x"}}
 			c.edit(&r)
-			if _, err := codex.Command(harness.NewStart(r)); !errors.Is(err, harness.ErrInvalidRequest) {
+			if _, err := codex.CommandOnAnyMachine(harness.NewStart(r)); !errors.Is(err, harness.ErrInvalidRequest) {
 				t.Errorf("err %v, want ErrInvalidRequest", err)
 			}
 		})
@@ -334,21 +304,6 @@ func newStack(t *testing.T, apis ...llm.API) *gatewaytest.Stack {
 		Providers: []provider.Config{gatewaytest.ProviderSim("sim", apis...)},
 		Routes:    []route.Rule{{Model: "gpt-*", Targets: []route.Target{{Provider: "sim", Model: "sim-large"}}}},
 	}})
-}
-
-type recorder struct{ evs []harness.Event }
-
-func (r *recorder) emit(e harness.Event) error { r.evs = append(r.evs, e); return nil }
-
-func (r *recorder) kinds() string { return kinds(r.evs) }
-
-func (r *recorder) find(k harness.Kind) *harness.Event {
-	for i := range r.evs {
-		if r.evs[i].Kind == k {
-			return &r.evs[i]
-		}
-	}
-	return nil
 }
 
 func checkRaw(t *testing.T, evs []harness.Event) {
@@ -374,47 +329,50 @@ func TestRealCLI(t *testing.T) {
 		Instructions: "Be brief.", AllowedTools: []string{"shell"},
 		Sandbox: &harness.Sandbox{WallClock: 2 * time.Minute},
 	}
+	if codex.SystemBwrapTooOld() != "" {
+		harnesstest.HostBwrap(&req) // Codex's own sandbox cannot run here
+	}
 	ctx := context.Background()
-	var first recorder
-	if err := harness.Start(ctx, codex.Adapter{}, req, first.emit); err != nil {
+	var first harnesstest.Recorder
+	if err := harness.Start(ctx, codex.Adapter{}, req, first.Emit); err != nil {
 		t.Fatal(err)
 	}
-	started := first.find(harness.KindStarted)
-	done := first.find(harness.KindCompleted)
+	started := first.Find(harness.KindStarted)
+	done := first.Find(harness.KindCompleted)
 	if started == nil || done == nil || done.Completed.ExitCode != 0 || !strings.Contains(done.Completed.Result, "hi-there") {
-		t.Fatalf("first turn: %s", first.kinds())
+		t.Fatalf("first turn: %s (%+v)", first.Kinds(), done.Completed)
 	}
-	call, res := first.find(harness.KindToolCall), first.find(harness.KindToolResult)
+	call, res := first.Find(harness.KindToolCall), first.Find(harness.KindToolResult)
 	if call == nil || res == nil || res.ToolResult.ID != call.ToolCall.ID || res.ToolResult.Output != "hi-there\n" ||
 		res.ToolResult.ExitCode == nil || *res.ToolResult.ExitCode != 0 {
-		t.Fatalf("first turn, want the echo's call and result: %s", first.kinds())
+		t.Fatalf("first turn, want the echo's call and result: %s", first.Kinds())
 	}
-	if e := first.find(harness.KindError); e != nil {
+	if e := first.Find(harness.KindError); e != nil {
 		t.Errorf("first turn: an error: %s", e.Error.Message)
 	}
-	if first.find(harness.KindUsage) == nil {
-		t.Errorf("first turn without usage: %s", first.kinds())
+	if first.Find(harness.KindUsage) == nil {
+		t.Errorf("first turn without usage: %s", first.Kinds())
 	}
 
-	var second recorder
+	var second harnesstest.Recorder
 	next := harness.ResumeRequest{StartRequest: req, HarnessSessionID: started.HarnessSessionID}
 	next.Prompt = `Make a file. [[sim tool=shell cmd="echo made > made-by-codex"]]`
-	if err := harness.Resume(ctx, codex.Adapter{}, next, second.emit); err != nil {
+	if err := harness.Resume(ctx, codex.Adapter{}, next, second.Emit); err != nil {
 		t.Fatal(err)
 	}
-	if s := second.find(harness.KindStarted); s == nil || s.HarnessSessionID != started.HarnessSessionID {
-		t.Fatalf("resume started another thread: %s", second.kinds())
+	if s := second.Find(harness.KindStarted); s == nil || s.HarnessSessionID != started.HarnessSessionID {
+		t.Fatalf("resume started another thread: %s", second.Kinds())
 	}
-	if d := second.find(harness.KindCompleted); d == nil || d.Completed.ExitCode != 0 {
-		t.Fatalf("second turn: %s", second.kinds())
+	if d := second.Find(harness.KindCompleted); d == nil || d.Completed.ExitCode != 0 {
+		t.Fatalf("second turn: %s", second.Kinds())
 	}
 	if b, err := os.ReadFile(filepath.Join(req.Workdir, "made-by-codex")); err != nil || string(b) != "made\n" {
-		t.Fatalf("the command did not write in the workdir: %q %v (%s)", b, err, second.kinds())
+		t.Fatalf("the command did not write in the workdir: %q %v (%s)", b, err, second.Kinds())
 	}
 	if matches, _ := filepath.Glob(filepath.Join(req.StateDir, "sessions", "*", "*", "*", "*.jsonl")); len(matches) != 1 {
 		t.Errorf("rollouts %v, want one for the thread", matches)
 	}
-	checkRaw(t, append(first.evs, second.evs...))
+	checkRaw(t, append(first.Events, second.Events...))
 }
 
 // An MCP server (this test binary) with an allow-list: the model is
@@ -442,20 +400,23 @@ func TestRealCLIMCP(t *testing.T) {
 		DisallowedTools: []string{"web_search"},
 		Sandbox:         &harness.Sandbox{WallClock: 2 * time.Minute},
 	}
-	var r recorder
-	if err := harness.Start(context.Background(), codex.Adapter{}, req, r.emit); err != nil {
+	if codex.SystemBwrapTooOld() != "" {
+		harnesstest.HostBwrap(&req)
+	}
+	var r harnesstest.Recorder
+	if err := harness.Start(context.Background(), codex.Adapter{}, req, r.Emit); err != nil {
 		t.Fatal(err)
 	}
-	call, res := r.find(harness.KindToolCall), r.find(harness.KindToolResult)
+	call, res := r.Find(harness.KindToolCall), r.Find(harness.KindToolResult)
 	if call == nil || res == nil || call.ToolCall.Name != "mcp__tools__shout" || string(call.ToolCall.Input) != `{"text":"hi there"}` ||
 		res.ToolResult.ID != call.ToolCall.ID || res.ToolResult.Output != "HI THERE" || res.ToolResult.IsError {
-		for _, e := range r.evs {
+		for _, e := range r.Events {
 			t.Logf("%s", e.Raw)
 		}
-		t.Fatalf("want the MCP call and its result: %s %+v %+v", r.kinds(), call, res)
+		t.Fatalf("want the MCP call and its result: %s %+v %+v", r.Kinds(), call, res)
 	}
-	if d := r.find(harness.KindCompleted); d == nil || d.Completed.ExitCode != 0 || !strings.Contains(d.Completed.Result, "HI THERE") {
-		t.Fatalf("completed: %s", r.kinds())
+	if d := r.Find(harness.KindCompleted); d == nil || d.Completed.ExitCode != 0 || !strings.Contains(d.Completed.Result, "HI THERE") {
+		t.Fatalf("completed: %s", r.Kinds())
 	}
 	// enabled_tools: whisper was not offered.
 	resp, err := http.Get(s.Sims["sim"].URL + "/sim/requests?limit=10")
@@ -467,7 +428,7 @@ func TestRealCLIMCP(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), "shout") || strings.Contains(string(b), "whisper") {
 		t.Errorf("the requests do not offer shout alone: %v %.2000s", err, b)
 	}
-	checkRaw(t, r.evs)
+	checkRaw(t, r.Events)
 }
 
 // serveMCP is a minimal MCP server on stdio (newline-delimited
@@ -513,5 +474,25 @@ func serveMCP(in io.Reader, out io.Writer) {
 			continue
 		}
 		_ = enc.Encode(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": result})
+	}
+}
+
+// Where the system's bwrap is too old for Codex's own sandbox, an
+// unconfined run is refused with what to do, rather than run with every
+// command failing.
+func TestCommandRefusesOldSystemBwrap(t *testing.T) {
+	old := codex.SystemBwrapTooOld()
+	if old == "" {
+		t.Skip("no old /usr/bin/bwrap here")
+	}
+	_, err := codex.Command(harness.NewStart(baseRequest()))
+	if !errors.Is(err, harness.ErrInvalidRequest) || !strings.Contains(err.Error(), old) || !strings.Contains(err.Error(), "sandbox: bwrap") {
+		t.Fatalf("err = %v", err)
+	}
+	req := baseRequest()
+	harnesstest.HostBwrap(&req)
+	cmd, err := codex.Command(harness.NewStart(req))
+	if err != nil || !slices.Contains(cmd.Args, "--dangerously-bypass-approvals-and-sandbox") {
+		t.Fatalf("wrapped: %v %v", cmd, err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/gateway/route"
 	"github.com/switchyard/switchyard/harnesses/opencode"
 	"github.com/switchyard/switchyard/sdk/harness"
+	"github.com/switchyard/switchyard/sdk/harness/harnesstest"
 )
 
 // The parser on lines the pinned CLI printed against the gateway and
@@ -115,30 +116,7 @@ func TestParseRecorded(t *testing.T) {
 }
 
 func parseFile(t *testing.T, name string) []harness.Event {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p := opencode.NewParser()
-	var evs []harness.Event
-	for l, err := range harness.Lines(f, 0) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := p.Parse(l)
-		if err != nil {
-			t.Fatalf("line %d: %v", l.N, err)
-		}
-		for _, e := range out {
-			if err := e.Validate(); err != nil {
-				t.Fatalf("line %d: %v", l.N, err)
-			}
-			evs = append(evs, e)
-		}
-	}
-	return evs
+	return harnesstest.ParseFile(t, filepath.Join("testdata", name), opencode.NewParser().Parse)
 }
 
 func TestParseBadLines(t *testing.T) {
@@ -340,27 +318,6 @@ func newStack(t *testing.T) *gatewaytest.Stack {
 	}})
 }
 
-type recorder struct{ evs []harness.Event }
-
-func (r *recorder) emit(e harness.Event) error { r.evs = append(r.evs, e); return nil }
-
-func (r *recorder) kinds() string {
-	var k []string
-	for _, e := range r.evs {
-		k = append(k, string(e.Kind))
-	}
-	return strings.Join(k, " ")
-}
-
-func (r *recorder) find(k harness.Kind) *harness.Event {
-	for i := range r.evs {
-		if r.evs[i].Kind == k {
-			return &r.evs[i]
-		}
-	}
-	return nil
-}
-
 // simRequest is a request the simulator received.
 type simRequest struct {
 	Path string `json:"path"`
@@ -402,18 +359,18 @@ func TestRealCLI(t *testing.T) {
 		Sandbox: &harness.Sandbox{WallClock: 3 * time.Minute},
 	}
 	ctx := context.Background()
-	var first recorder
-	if err := harness.Start(ctx, opencode.Adapter{}, req, first.emit); err != nil {
+	var first harnesstest.Recorder
+	if err := harness.Start(ctx, opencode.Adapter{}, req, first.Emit); err != nil {
 		t.Fatal(err)
 	}
-	started := first.find(harness.KindStarted)
-	done := first.evs[len(first.evs)-1]
+	started := first.Find(harness.KindStarted)
+	done := first.Events[len(first.Events)-1]
 	if started == nil || !strings.HasPrefix(started.HarnessSessionID, "ses_") || done.Kind != harness.KindCompleted ||
 		done.Completed.ExitCode != 0 || !strings.Contains(done.Completed.Result, "hi-there") || done.Completed.Turns != 2 {
-		t.Fatalf("first turn: %s; last %+v", first.kinds(), done.Completed)
+		t.Fatalf("first turn: %s; last %+v", first.Kinds(), done.Completed)
 	}
-	if r := first.find(harness.KindToolResult); r == nil || strings.TrimSpace(r.ToolResult.Output) != "hi-there" || r.ToolResult.IsError {
-		t.Fatalf("first turn, want the echo's result: %s", first.kinds())
+	if r := first.Find(harness.KindToolResult); r == nil || strings.TrimSpace(r.ToolResult.Output) != "hi-there" || r.ToolResult.IsError {
+		t.Fatalf("first turn, want the echo's result: %s", first.Kinds())
 	}
 	// The instructions reach the model in the system prompt, and the
 	// denied tool is not offered.
@@ -447,26 +404,26 @@ func TestRealCLI(t *testing.T) {
 		t.Errorf("%d model calls with tools, want 2 (the call, the answer)", withTools)
 	}
 
-	var second recorder
+	var second harnesstest.Recorder
 	next := harness.ResumeRequest{StartRequest: req, HarnessSessionID: started.HarnessSessionID}
 	next.Prompt = `Make a file. [[sim tool=shell cmd="touch made-by-opencode"]]`
-	if err := harness.Resume(ctx, opencode.Adapter{}, next, second.emit); err != nil {
+	if err := harness.Resume(ctx, opencode.Adapter{}, next, second.Emit); err != nil {
 		t.Fatal(err)
 	}
-	if s := second.find(harness.KindStarted); s == nil || s.HarnessSessionID != started.HarnessSessionID {
-		t.Fatalf("resume started another session: %s", second.kinds())
+	if s := second.Find(harness.KindStarted); s == nil || s.HarnessSessionID != started.HarnessSessionID {
+		t.Fatalf("resume started another session: %s", second.Kinds())
 	}
-	d := second.find(harness.KindPermissionDenied)
+	d := second.Find(harness.KindPermissionDenied)
 	if d == nil || d.PermissionDenied.Tool != "bash" || !strings.Contains(string(d.PermissionDenied.Input), "touch") {
-		t.Fatalf("second turn, want a denial: %s", second.kinds())
+		t.Fatalf("second turn, want a denial: %s", second.Kinds())
 	}
-	if last := second.evs[len(second.evs)-1]; last.Kind != harness.KindCompleted || last.Completed.ExitCode != 0 {
-		t.Fatalf("second turn: %s", second.kinds())
+	if last := second.Events[len(second.Events)-1]; last.Kind != harness.KindCompleted || last.Completed.ExitCode != 0 {
+		t.Fatalf("second turn: %s", second.Kinds())
 	}
 	if _, err := os.Stat(filepath.Join(req.Workdir, "made-by-opencode")); err == nil {
 		t.Fatal("the rejected command ran")
 	}
-	for _, e := range append(first.evs, second.evs...) {
+	for _, e := range append(first.Events, second.Events...) {
 		if len(e.Raw) == 0 || !json.Valid(e.Raw) {
 			t.Fatalf("%s event without its raw line", e.Kind)
 		}
