@@ -174,7 +174,7 @@ func ToJSON(b []byte, ext string) ([]byte, error) {
 		if err := yaml.Unmarshal(b, &doc); err != nil {
 			return nil, fmt.Errorf("yaml: %w", err)
 		}
-		j, err := json.Marshal(yamlToJSON(doc))
+		j, err := json.Marshal(config.JSONable(doc))
 		if err != nil {
 			return nil, fmt.Errorf("yaml: %w", err)
 		}
@@ -183,27 +183,4 @@ func ToJSON(b []byte, ext string) ([]byte, error) {
 		return b, nil
 	}
 	return nil, fmt.Errorf("unknown syntax %q: use .json, .yaml or .yml", ext)
-}
-
-// yamlToJSON turns YAML's map[string]any / map[any]any into what
-// encoding/json takes.
-func yamlToJSON(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = yamlToJSON(e)
-		}
-		return t
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[fmt.Sprint(k)] = yamlToJSON(e)
-		}
-		return m
-	case []any:
-		for i, e := range t {
-			t[i] = yamlToJSON(e)
-		}
-	}
-	return v
 }

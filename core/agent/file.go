@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/switchyard/switchyard/core/config"
 )
 
 // LineError is a problem in a file, at a line and column (1-based; 0
@@ -145,7 +147,7 @@ func decodeAgent(file, p string, n *yaml.Node) (Definition, LineErrors) {
 	if err := n.Decode(&v); err != nil {
 		return Definition{}, LineErrors{yamlError(file, err)}
 	}
-	j, err := json.Marshal(jsonable(v))
+	j, err := json.Marshal(config.JSONable(v))
 	if err != nil {
 		return Definition{}, LineErrors{at(file, n, p, err.Error())}
 	}
@@ -275,27 +277,4 @@ func yamlError(file string, err error) LineError {
 		}
 	}
 	return e
-}
-
-// jsonable turns YAML's decoded maps into what encoding/json takes.
-func jsonable(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = jsonable(e)
-		}
-		return t
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[fmt.Sprint(k)] = jsonable(e)
-		}
-		return m
-	case []any:
-		for i, e := range t {
-			t[i] = jsonable(e)
-		}
-		return t
-	}
-	return v
 }
