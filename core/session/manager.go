@@ -155,6 +155,26 @@ func (m *Manager) Start(ctx context.Context, agentName, prompt, actor string) (*
 	return got, nil
 }
 
+// ResumeInterrupted resumes every interrupted session whose agent says
+// resume: auto; serve calls it once it can run sessions. It returns the
+// ids resumed, and the errors of those it could not.
+func (m *Manager) ResumeInterrupted(ctx context.Context) ([]string, error) {
+	var ids []string
+	var errs []error
+	for _, s := range m.Registry.List(Filter{Status: StatusInterrupted}) {
+		a, ok := m.Agent(s.Agent)
+		if !ok || a.Definition.Normalized().Resume != "auto" {
+			continue
+		}
+		if err := m.Resume(ctx, s.ID, "system:auto-resume"); err != nil {
+			errs = append(errs, fmt.Errorf("session %s: %w", s.ID, err))
+			continue
+		}
+		ids = append(ids, s.ID)
+	}
+	return ids, errors.Join(errs...)
+}
+
 // Fork starts a new session from where session id is: a copy of its
 // workspace and of the CLI's state (its transcript), a key of its own,
 // and a first turn on prompt that continues the same conversation
@@ -489,8 +509,13 @@ func (m *Manager) runTurn(ctx context.Context, r *turnRun, s *Session, turn int,
 	case last.Kind == harness.KindCompleted:
 		end.Outcome, end.ExitCode, end.Result = OutcomeFailed, last.Completed.ExitCode, last.Completed.Result
 		end.Error = fmt.Sprintf("%s exited with status %d", s.Harness, last.Completed.ExitCode)
-	default: // a fatal error
+	case last.Kind == harness.KindError && last.Error.Limit != "":
 		end.Outcome, end.Error, end.Limit = OutcomeFailed, last.Error.Message, string(last.Error.Limit)
+	default:
+		// The CLI was killed by a signal it did not ask for, or its output
+		// became unreadable: its session, and only it, is interrupted, and
+		// resume continues it.
+		end.Outcome, end.Error = OutcomeInterrupted, last.Error.Message
 	}
 	log.Info("turn ended", "outcome", end.Outcome, "err", end.Error)
 	p, perr := m.newEvent(s, "session.turn.ended", end, "system")

@@ -222,6 +222,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	} else {
 		go srv.Serve(sock)
 	}
+	if ids, err := sessions.ResumeInterrupted(ctx); len(ids) > 0 || err != nil {
+		log.Info("resumed the interrupted sessions of agents with resume: auto", "sessions", ids, "err", err)
+	}
 
 	log.Info("switchyard serving", "addr", ln.Addr().String(), "data", o.data, "version", Version())
 	if o.demo {

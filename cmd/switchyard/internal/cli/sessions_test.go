@@ -303,3 +303,28 @@ func TestSessionSandboxed(t *testing.T) {
 		t.Fatalf("the CLI could not write its workspace: %q %v", b, err)
 	}
 }
+
+// An agent with resume: auto gets its interrupted sessions resumed when
+// switchyard starts again, without anyone asking.
+func TestSessionAutoResume(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	agents := filepath.Join(dir, "agents.yaml")
+	os.WriteFile(agents, []byte("agents:\n  - name: auto\n    harness: claude-code\n    model: fast\n    resume: auto\n    tools: {allow: [\"Bash(sleep *)\"]}\n"), 0o644)
+	cmd, addr := serveProcess(t, data, "--demo", "--harness-bin", bin)
+	cli(t, ctx, "", "apply", "-f", agents, "--addr", addr).ok(t)
+	r := cli(t, ctx, "", "session", "start", "--agent", "auto", `Wait. [[sim tool=shell cmd="sleep 5"]]`, "--addr", addr).ok(t)
+	id := strings.TrimSpace(r.out)
+	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["tool_calls"].(float64) == 1 })
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	_, addr = serveProcess(t, data, "--demo", "--harness-bin", bin)
+	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["status"] == "idle" })
+	r = cli(t, ctx, "", "session", "logs", id, "--addr", addr).ok(t)
+	if !strings.Contains(r.out, "session.interrupted") || !strings.Contains(r.out, "turn 1 (resume,") || !strings.Contains(r.out, "turn 1 completed") {
+		t.Fatalf("auto resume:\n%s", r.out)
+	}
+}
