@@ -24,6 +24,8 @@ import (
 	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway/httpapi"
 	"github.com/switchyard/switchyard/harnesses/claudecode"
+	"github.com/switchyard/switchyard/harnesses/codex"
+	"github.com/switchyard/switchyard/harnesses/opencode"
 )
 
 // shutdownGrace bounds a graceful shutdown: requests still open after it
@@ -231,7 +233,11 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		if err := a.demoCall(ctx, ln.Addr().String(), demo.secret, gw, store); err != nil {
 			log.Error("the demo call through the gateway failed", "err", err)
 		}
-		agentHint := a.demoAgent(ctx, control, o.harnessBin, log)
+		flag := ""
+		if addr := ln.Addr().String(); addr != httpapi.DefaultAddr {
+			flag = " --addr " + addr
+		}
+		agentHint := a.demoAgents(ctx, control, o.harnessBin, flag, log)
 		a.printDemoHints(ln.Addr().String(), o.data, seeded, demo, agentHint)
 	}
 	hup := make(chan os.Signal, 1)
@@ -310,9 +316,6 @@ func (a *app) printDemoHints(addr, data string, seeded int, demo *demoRun, agent
 	}
 	if agentHint != "" {
 		fmt.Fprintf(&b, "\n%s", agentHint)
-		fmt.Fprintf(&b, "  %s session start --agent demo-coder -f%s 'Run it. [[sim tool=shell cmd=\"echo hello from a session\"]]'\n", p, flag)
-		fmt.Fprintf(&b, "      # Claude Code, headless through the gateway: every step and model call, live\n")
-		fmt.Fprintf(&b, "  %s session list%s && %s agent show demo-coder%s\n", p, flag, p, flag)
 	}
 	fmt.Fprintf(&b, "\nThe HTTP API is described in docs/operations.md. Press Ctrl-C to stop.\n\n")
 	io.WriteString(a.io.Out, b.String())
@@ -329,20 +332,33 @@ func storeEmpty(ctx context.Context, r eventstore.Reader) (bool, error) {
 	return true, nil
 }
 
-// demoAgent defines the demo's agent, demo-coder (Claude Code on the
-// simulator's "fast" route), and says how to run it; with no claude CLI
-// it says what to install instead.
-func (a *app) demoAgent(ctx context.Context, cp *controlPlane, bin []string, log *slog.Logger) string {
-	d := agent.Definition{Name: "demo-coder", Description: "The demo's agent: Claude Code on the simulator",
-		Harness: claudecode.Name, Model: "fast", Tools: agent.Tools{Allow: []string{"Bash(echo *)", "Read"}}}
-	if _, err := cp.agents.Put(ctx, d, "system:demo", false); err != nil {
-		log.Warn("could not define the demo agent", "err", err)
+// demoAgents defines the demo's agents, one per harness, on the
+// simulator's "fast" route, and says how to run those whose CLI is
+// found (and what is missing for the others).
+func (a *app) demoAgents(ctx context.Context, cp *controlPlane, bin []string, flag string, log *slog.Logger) string {
+	p := a.io.Prog
+	var b strings.Builder
+	for _, d := range []agent.Definition{
+		{Name: "demo-coder", Description: "The demo's Claude Code agent, on the simulator", Harness: claudecode.Name, Model: "fast",
+			Tools: agent.Tools{Allow: []string{"Bash(echo *)", "Read"}}},
+		{Name: "demo-codex", Description: "The demo's Codex agent, on the simulator", Harness: codex.Name, Model: "fast"},
+		{Name: "demo-opencode", Description: "The demo's OpenCode agent, on the simulator", Harness: opencode.Name, Model: "fast"},
+	} {
+		if _, err := cp.agents.Put(ctx, d, "system:demo", false); err != nil {
+			log.Warn("could not define a demo agent", "agent", d.Name, "err", err)
+			continue
+		}
+		if _, _, err := (builtinAdapters{bin: bin}).Adapter(ctx, d.Harness); err != nil {
+			fmt.Fprintf(&b, "  # %s (%s) cannot run: %v\n", d.Name, d.Harness, err)
+			continue
+		}
+		fmt.Fprintf(&b, "  %s session start --agent %s -f%s 'Run it. [[sim tool=shell cmd=\"echo hello from %s\"]]'\n", p, d.Name, flag, d.Harness)
+	}
+	if b.Len() == 0 {
 		return ""
 	}
-	if _, _, err := (builtinAdapters{bin: bin}).Adapter(ctx, claudecode.Name); err != nil {
-		return "The agent demo-coder is defined, but Claude Code is not found: " + err.Error() + "\n"
-	}
-	return "The agent demo-coder runs Claude Code (docs/agents.md). Start a session:\n\n"
+	return "Agents that run Claude Code, Codex and OpenCode headless through the gateway (docs/sessions.md):\n\n" + b.String() +
+		"      # every step and model call, live; then: " + p + " session list" + flag + "\n"
 }
 
 // listenUnix listens on a unix socket at path, replacing a stale one.
