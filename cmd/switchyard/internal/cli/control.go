@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,10 +20,6 @@ import (
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/keys"
-	"github.com/switchyard/switchyard/harnesses/claudecode"
-	"github.com/switchyard/switchyard/harnesses/codex"
-	"github.com/switchyard/switchyard/harnesses/opencode"
-	"github.com/switchyard/switchyard/sdk/harness"
 )
 
 // controlPlane is the control plane's part of a running server: agents
@@ -90,46 +84,12 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 	return cp, nil
 }
 
-// harnessCLIs are the binaries the built-in adapters run.
-var harnessCLIs = map[string]string{claudecode.Name: "claude", codex.Name: "codex", opencode.Name: "opencode"}
-
-// builtinAdapters are the adapters compiled into the binary, run in
-// process. The CLIs are looked up in bin, then in PATH.
-type builtinAdapters struct{ bin []string }
-
-func (b builtinAdapters) Adapter(_ context.Context, name string) (harness.Adapter, string, error) {
-	var a harness.Adapter
-	switch name {
-	case claudecode.Name:
-		a = claudecode.Adapter{}
-	case codex.Name:
-		a = codex.Adapter{}
-	case opencode.Name:
-		a = opencode.Adapter{}
-	default:
-		return nil, "", fmt.Errorf("harness %q has no adapter in this build (there is %s)", name, strings.Join(slices.Sorted(maps.Keys(harnessCLIs)), ", "))
-	}
-	cli := harnessCLIs[name]
-	for _, dir := range b.bin {
-		p := filepath.Join(dir, cli)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return a, p, nil
-		}
-	}
-	p, err := exec.LookPath(cli)
-	if err != nil {
-		return nil, "", fmt.Errorf("harness %s needs the %s CLI, which is not in --harness-bin (%s) or PATH: install it (`go tool task deps:clients` installs the pinned ones) and give its directory with --harness-bin or %s",
-			name, cli, strings.Join(b.bin, ":"), envHarnessBin)
-	}
-	return a, p, nil
-}
-
 // envHarnessBin lists directories holding the harness CLIs.
 const envHarnessBin = "SWITCHYARD_HARNESS_BIN"
 
 // startSessions makes the session manager: sessions' directories under
 // the data dir, keys minted by the gateway, CLIs from bin.
-func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gateway, data string, bin []string, log *slog.Logger) *session.Manager {
+func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gateway, data string, ad *adapters, log *slog.Logger) *session.Manager {
 	host, _ := os.Hostname()
 	// The CLIs run in directories of their own: the paths handed to
 	// them must not depend on our working directory.
@@ -161,7 +121,7 @@ func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gate
 	return &session.Manager{
 		Bubblewrap: bw,
 		Registry:   cp.sessions, Store: store, Agent: cp.agents.Get,
-		Adapters: builtinAdapters{bin: bin},
+		Adapters: ad,
 		MintKey: func(ctx context.Context, s *session.Session, a *agent.Agent) (string, string, error) {
 			tags := maps.Clone(a.Definition.Tags)
 			if tags == nil {

@@ -64,6 +64,9 @@ func (o *IO) getenv(k string) string {
 // SIGINT and SIGTERM cancel the command's context (serve shuts down
 // gracefully, tail stops); a second signal kills the process at once.
 func Main() int {
+	if name := os.Getenv(envHarnessPlugin); name != "" {
+		return serveHarnessPlugin(name)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

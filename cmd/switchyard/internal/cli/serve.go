@@ -38,6 +38,8 @@ type serveOptions struct {
 	demo                bool
 	adminTokenFile      string
 	harnessBin          []string
+	harnessPlugins      string
+	inlineAdapters      bool
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -78,6 +80,8 @@ second signal exits at once. Logs go to stderr.`,
 	if v := a.io.getenv(envHarnessBin); v != "" {
 		bin = filepath.SplitList(v)
 	}
+	f.StringVar(&o.harnessPlugins, "harness-plugins", "", "a directory of harness adapter plugins (switchyard-plugin-NAME, sdk/harness): each adds or replaces the adapter of the harness it names")
+	f.BoolVar(&o.inlineAdapters, "inline-adapters", false, "run the built-in harness adapters in this process instead of a plugin process each")
 	f.StringSliceVar(&o.harnessBin, "harness-bin", bin, "directories holding the harness CLIs (claude, codex, opencode), searched before PATH (env "+envHarnessBin+", colon-separated)")
 	return cmd
 }
@@ -199,7 +203,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		}
 		demo.close()
 	}()
-	sessions := startSessions(control, store, gw, o.data, o.harnessBin, log)
+	ads := newAdapters(o.harnessBin, o.harnessPlugins, o.inlineAdapters, log.With("component", "harness"))
+	defer ads.Close() // after the sessions (deferred below, so run before)
+	sessions := startSessions(control, store, gw, o.data, ads, log)
 	defer sessions.Close() // on the error paths; the shutdown below closes it first
 	srv, err := httpapi.New(httpapi.Config{
 		Version: Version(), Catalog: catalog, CatalogWaiter: runner,
@@ -237,7 +243,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		if addr := ln.Addr().String(); addr != httpapi.DefaultAddr {
 			flag = " --addr " + addr
 		}
-		agentHint := a.demoAgents(ctx, control, o.harnessBin, flag, log)
+		agentHint := a.demoAgents(ctx, control, ads, flag, log)
 		a.printDemoHints(ln.Addr().String(), o.data, seeded, demo, agentHint)
 	}
 	hup := make(chan os.Signal, 1)
@@ -335,7 +341,7 @@ func storeEmpty(ctx context.Context, r eventstore.Reader) (bool, error) {
 // demoAgents defines the demo's agents, one per harness, on the
 // simulator's "fast" route, and says how to run those whose CLI is
 // found (and what is missing for the others).
-func (a *app) demoAgents(ctx context.Context, cp *controlPlane, bin []string, flag string, log *slog.Logger) string {
+func (a *app) demoAgents(ctx context.Context, cp *controlPlane, ads *adapters, flag string, log *slog.Logger) string {
 	p := a.io.Prog
 	var b strings.Builder
 	for _, d := range []agent.Definition{
@@ -348,7 +354,7 @@ func (a *app) demoAgents(ctx context.Context, cp *controlPlane, bin []string, fl
 			log.Warn("could not define a demo agent", "agent", d.Name, "err", err)
 			continue
 		}
-		if _, _, err := (builtinAdapters{bin: bin}).Adapter(ctx, d.Harness); err != nil {
+		if _, err := ads.lookCLI(d.Harness, ads.clis[d.Harness]); err != nil {
 			fmt.Fprintf(&b, "  # %s (%s) cannot run: %v\n", d.Name, d.Harness, err)
 			continue
 		}

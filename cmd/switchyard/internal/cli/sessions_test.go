@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -327,4 +329,55 @@ func TestSessionAutoResume(t *testing.T) {
 	if !strings.Contains(r.out, "session.interrupted") || !strings.Contains(r.out, "turn 1 (resume,") || !strings.Contains(r.out, "turn 1 completed") {
 		t.Fatalf("auto resume:\n%s", r.out)
 	}
+}
+
+// Adapters run in plugin processes: one that crashes mid-turn interrupts
+// its session, not the server, and is restarted, so resume goes on.
+func TestAdapterCrashInterruptsItsSession(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")
+	ctx := context.Background()
+	dir := t.TempDir()
+	agents := filepath.Join(dir, "agents.yaml")
+	os.WriteFile(agents, []byte("agents:\n  - name: crashy\n    harness: claude-code\n    model: fast\n    tools: {allow: [\"Bash(sleep *)\"]}\n"), 0o644)
+	srv, addr := serveProcess(t, filepath.Join(dir, "data"), "--demo", "--harness-bin", bin)
+	cli(t, ctx, "", "apply", "-f", agents, "--addr", addr).ok(t)
+	id := strings.TrimSpace(cli(t, ctx, "", "session", "start", "--agent", "crashy", `Wait. [[sim tool=shell cmd="sleep 5"]]`, "--addr", addr).ok(t).out)
+	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["tool_calls"].(float64) == 1 })
+	plugin := childWithEnv(t, srv.Process.Pid, envHarnessPlugin+"=claude-code")
+	if err := syscall.Kill(plugin, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["status"] == "interrupted" })
+	r := cli(t, ctx, "", "session", "resume", id, "-f", "--addr", addr).ok(t)
+	if !strings.Contains(r.out, "turn 1 completed") {
+		t.Fatalf("resume after the adapter's crash:\n%s", r.out)
+	}
+}
+
+// childWithEnv finds the child process of pid whose environment holds kv.
+func childWithEnv(t *testing.T, pid int, kv string) int {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if slices.Contains(strings.Split(string(env), "\x00"), kv) {
+			return child
+		}
+	}
+	t.Fatalf("no child of %d with %s", pid, kv)
+	return 0
 }
