@@ -20,7 +20,12 @@ import (
 
 // Adapters finds the adapter of a harness and the CLI it runs.
 type Adapters interface {
-	Adapter(ctx context.Context, harnessName string) (a harness.Adapter, cliPath string, err error)
+	// Check says whether a harness can run here: its adapter and CLI.
+	Check(ctx context.Context, harnessName string) error
+	// Adapter returns an adapter for one turn and the CLI it runs;
+	// release is called once the turn is over (an adapter process of the
+	// turn's own is stopped then).
+	Adapter(ctx context.Context, harnessName string) (a harness.Adapter, cliPath string, release func(), err error)
 }
 
 // KeyMinter makes the gateway key a session's CLI calls with: scoped to
@@ -116,7 +121,7 @@ func (m *Manager) Start(ctx context.Context, agentName, prompt, actor string) (*
 	if prompt == "" {
 		return nil, errors.New("the prompt is empty: say what the agent should do")
 	}
-	if _, _, err := m.Adapters.Adapter(ctx, a.Definition.Harness); err != nil {
+	if err := m.Adapters.Check(ctx, a.Definition.Harness); err != nil {
 		return nil, err
 	}
 	id := NewID()
@@ -383,10 +388,16 @@ func (m *Manager) startTurn(ctx context.Context, id, mode, prompt, actor string)
 	if !ok {
 		return fmt.Errorf("session %s: its agent %q no longer exists: define it again to go on", id, s.Agent)
 	}
-	ad, cli, err := m.Adapters.Adapter(ctx, s.Harness)
+	ad, cli, release, err := m.Adapters.Adapter(ctx, s.Harness)
 	if err != nil {
 		return err
 	}
+	handedOn := false
+	defer func() {
+		if !handedOn {
+			release()
+		}
+	}()
 	secret, err := os.ReadFile(filepath.Join(filepath.Dir(s.StateDir), "key"))
 	if err != nil {
 		return fmt.Errorf("session %s: its gateway key is gone (%v): start a new session", id, err)
@@ -448,7 +459,11 @@ func (m *Manager) startTurn(ctx context.Context, id, mode, prompt, actor string)
 		m.finish(id, r)
 		return err
 	}
-	go m.runTurn(rctx, r, s, turn, ad, mode, req)
+	handedOn = true
+	go func() {
+		defer release()
+		m.runTurn(rctx, r, s, turn, ad, mode, req)
+	}()
 	return nil
 }
 

@@ -32,8 +32,10 @@ func (a spawnAdapter) Run(ctx context.Context, r *harness.Run, emit harness.Emit
 
 type oneAdapter struct{ a harness.Adapter }
 
-func (o oneAdapter) Adapter(context.Context, string) (harness.Adapter, string, error) {
-	return o.a, "/bin/true", nil
+func (o oneAdapter) Check(context.Context, string) error { return nil }
+
+func (o oneAdapter) Adapter(context.Context, string) (harness.Adapter, string, func(), error) {
+	return o.a, "/bin/true", func() {}, nil
 }
 
 // BenchmarkStartToSpawn measures our part of starting a session, from

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -48,24 +49,30 @@ func serveHarnessPlugin(name string) int {
 	return 0
 }
 
-// adapters gives the session manager its adapters: each built-in one
-// served by a plugin process of this binary, and the harness plugins
-// found in --harness-plugins, each started on first use and supervised
-// (restarted after a crash) from then on.
+// adapters gives the session manager its adapters: each turn gets an
+// adapter process of its own, a plugin process of this binary for the
+// built-in ones, or of the harness plugins found in --harness-plugins,
+// so that an adapter that crashes interrupts its own session and no
+// other. A spare process per harness is kept started, so that a turn
+// does not wait for one.
 type adapters struct {
 	bin    []string // where the CLIs are, before PATH
 	self   string   // this executable
 	inline bool     // run the built-ins in process (no plugin processes)
 	log    *slog.Logger
 
-	mu      sync.Mutex
-	plugins map[string]*process.Plugin // by harness
-	found   map[string]string          // harness -> third-party plugin binary
-	clis    map[string]string          // harness -> CLI name
+	found map[string]string // harness -> third-party plugin binary
+	clis  map[string]string // harness -> CLI name
+
+	mu     sync.Mutex
+	spares map[string]*process.Plugin // by harness
+	live   map[*process.Plugin]bool   // every process started, until closed
+	closed bool
 }
 
 func newAdapters(bin []string, pluginDir string, inline bool, log *slog.Logger) *adapters {
-	a := &adapters{bin: bin, inline: inline, log: log, plugins: map[string]*process.Plugin{}, found: map[string]string{}, clis: map[string]string{}}
+	a := &adapters{bin: bin, inline: inline, log: log, found: map[string]string{}, clis: map[string]string{},
+		spares: map[string]*process.Plugin{}, live: map[*process.Plugin]bool{}}
 	if self, err := os.Executable(); err == nil {
 		a.self = self
 	} else {
@@ -93,28 +100,36 @@ func newAdapters(bin []string, pluginDir string, inline bool, log *slog.Logger) 
 	return a
 }
 
-// Adapter implements session.Adapters.
-func (a *adapters) Adapter(ctx context.Context, name string) (harness.Adapter, string, error) {
+// Check implements session.Adapters.
+func (a *adapters) Check(_ context.Context, name string) error {
 	cli, ok := a.clis[name]
 	if !ok {
-		return nil, "", fmt.Errorf("harness %q has no adapter (there is %s; a plugin adds one: docs/sessions.md)", name, strings.Join(slices.Sorted(maps.Keys(a.clis)), ", "))
+		return fmt.Errorf("harness %q has no adapter (there is %s; a plugin adds one: docs/sessions.md)", name, strings.Join(slices.Sorted(maps.Keys(a.clis)), ", "))
 	}
-	path, err := a.lookCLI(name, cli)
-	if err != nil {
-		return nil, "", err
+	_, err := a.lookCLI(name, cli)
+	return err
+}
+
+// Adapter implements session.Adapters.
+func (a *adapters) Adapter(ctx context.Context, name string) (harness.Adapter, string, func(), error) {
+	if err := a.Check(ctx, name); err != nil {
+		return nil, "", nil, err
 	}
+	path, _ := a.lookCLI(name, a.clis[name])
 	if _, isBuiltin := builtin[name]; isBuiltin && a.found[name] == "" && a.inline {
-		return builtin[name].adapter, path, nil
+		return builtin[name].adapter, path, func() {}, nil
 	}
-	p, err := a.plugin(ctx, name)
+	p, err := a.take(ctx, name)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
+	release := func() { a.stop(p) }
 	ad, err := harness.Dispense(ctx, p)
 	if err != nil {
-		return nil, "", fmt.Errorf("harness %s: %w", name, err)
+		release()
+		return nil, "", nil, fmt.Errorf("harness %s: %w", name, err)
 	}
-	return ad, path, nil
+	return ad, path, release, nil
 }
 
 func (a *adapters) lookCLI(name, cli string) (string, error) {
@@ -132,14 +147,53 @@ func (a *adapters) lookCLI(name, cli string) (string, error) {
 	return p, nil
 }
 
-// plugin returns the running plugin of a harness, starting it first.
-func (a *adapters) plugin(ctx context.Context, name string) (*process.Plugin, error) {
+// take returns an adapter process of a harness for one turn: the spare
+// if one is ready, else a new one; and starts the next spare.
+func (a *adapters) take(ctx context.Context, name string) (*process.Plugin, error) {
+	a.mu.Lock()
+	p := a.spares[name]
+	delete(a.spares, name)
+	a.mu.Unlock()
+	if p == nil || p.Status().State != process.Running {
+		if p != nil {
+			a.stop(p)
+		}
+		var err error
+		if p, err = a.start(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	go a.fill(name)
+	return p, nil
+}
+
+// fill starts a spare process for a harness, if it has none.
+func (a *adapters) fill(name string) {
+	a.mu.Lock()
+	has := a.spares[name] != nil
+	a.mu.Unlock()
+	if has {
+		return
+	}
+	p, err := a.start(context.Background(), name)
+	if err != nil {
+		a.log.Warn("could not start a spare adapter process", "harness", name, "err", err)
+		return
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if p := a.plugins[name]; p != nil {
-		return p, nil
+	if a.closed || a.spares[name] != nil {
+		go a.stop(p)
+		return
 	}
-	cfg := process.Config{Name: "harness-" + name, Kind: harness.PluginKind, Versions: harness.HostVersions()}
+	a.spares[name] = p
+}
+
+func (a *adapters) start(ctx context.Context, name string) (*process.Plugin, error) {
+	cfg := process.Config{Name: "harness-" + name, Kind: harness.PluginKind, Versions: harness.HostVersions(),
+		// One turn's process: a crash ends the turn, there is nothing to
+		// restart it for.
+		MaxFailures: 1}
 	if path := a.found[name]; path != "" {
 		cfg.Path = path
 	} else {
@@ -148,20 +202,37 @@ func (a *adapters) plugin(ctx context.Context, name string) (*process.Plugin, er
 			cfg.Env = append(cfg.Env, "SWITCHYARD_TEST_MAIN=1") // the test binary is switchyard only so
 		}
 	}
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil, errors.New("the server is shutting down")
+	}
+	a.mu.Unlock()
 	p, err := process.Start(ctx, cfg, a.log)
 	if err != nil {
 		return nil, fmt.Errorf("start the %s adapter: %w", name, err)
 	}
-	a.plugins[name] = p
+	a.mu.Lock()
+	a.live[p] = true
+	a.mu.Unlock()
 	return p, nil
 }
 
-// Close stops the plugin processes.
+func (a *adapters) stop(p *process.Plugin) {
+	p.Close()
+	a.mu.Lock()
+	delete(a.live, p)
+	a.mu.Unlock()
+}
+
+// Close stops every adapter process.
 func (a *adapters) Close() {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, p := range a.plugins {
-		p.Close()
+	a.closed = true
+	live := slices.Collect(maps.Keys(a.live))
+	a.spares = map[string]*process.Plugin{}
+	a.mu.Unlock()
+	for _, p := range live {
+		a.stop(p)
 	}
-	a.plugins = map[string]*process.Plugin{}
 }

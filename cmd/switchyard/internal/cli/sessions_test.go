@@ -331,8 +331,9 @@ func TestSessionAutoResume(t *testing.T) {
 	}
 }
 
-// Adapters run in plugin processes: one that crashes mid-turn interrupts
-// its session, not the server, and is restarted, so resume goes on.
+// Each turn has an adapter process of its own: one that crashes mid-turn
+// interrupts its session, not another session nor the server, and
+// resume goes on.
 func TestAdapterCrashInterruptsItsSession(t *testing.T) {
 	t.Parallel()
 	bin := filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")
@@ -342,22 +343,54 @@ func TestAdapterCrashInterruptsItsSession(t *testing.T) {
 	os.WriteFile(agents, []byte("agents:\n  - name: crashy\n    harness: claude-code\n    model: fast\n    tools: {allow: [\"Bash(sleep *)\"]}\n"), 0o644)
 	srv, addr := serveProcess(t, filepath.Join(dir, "data"), "--demo", "--harness-bin", bin)
 	cli(t, ctx, "", "apply", "-f", agents, "--addr", addr).ok(t)
-	id := strings.TrimSpace(cli(t, ctx, "", "session", "start", "--agent", "crashy", `Wait. [[sim tool=shell cmd="sleep 5"]]`, "--addr", addr).ok(t).out)
-	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["tool_calls"].(float64) == 1 })
-	plugin := childWithEnv(t, srv.Process.Pid, envHarnessPlugin+"=claude-code")
+	var ids []string
+	for range 2 {
+		ids = append(ids, strings.TrimSpace(cli(t, ctx, "", "session", "start", "--agent", "crashy", `Wait. [[sim tool=shell cmd="sleep 5"]]`, "--addr", addr).ok(t).out))
+	}
+	for _, id := range ids {
+		waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["tool_calls"].(float64) == 1 })
+	}
+	// The adapter process of the first session: the one whose CLI works
+	// in its workspace.
+	ws := sessionJSON(t, ctx, addr, ids[0])["workspace"].(string)
+	plugin := 0
+	for _, p := range childrenWithEnv(srv.Process.Pid, envHarnessPlugin+"=claude-code") {
+		for _, c := range children(p) {
+			if cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", c)); cwd == ws {
+				plugin = p
+			}
+		}
+	}
+	if plugin == 0 {
+		t.Fatal("no adapter process runs the first session's CLI")
+	}
 	if err := syscall.Kill(plugin, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["status"] == "interrupted" })
-	r := cli(t, ctx, "", "session", "resume", id, "-f", "--addr", addr).ok(t)
+	waitFor(t, ctx, addr, ids[0], func(s map[string]any) bool { return s["status"] == "interrupted" })
+	waitFor(t, ctx, addr, ids[1], func(s map[string]any) bool { return s["status"] == "idle" })
+	r := cli(t, ctx, "", "session", "resume", ids[0], "-f", "--addr", addr).ok(t)
 	if !strings.Contains(r.out, "turn 1 completed") {
 		t.Fatalf("resume after the adapter's crash:\n%s", r.out)
 	}
 }
 
-// childWithEnv finds the child process of pid whose environment holds kv.
-func childWithEnv(t *testing.T, pid int, kv string) int {
-	t.Helper()
+// childrenWithEnv lists the child processes of pid whose environment
+// holds kv.
+func childrenWithEnv(pid int, kv string) []int {
+	var out []int
+	for _, c := range children(pid) {
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", c))
+		if slices.Contains(strings.Split(string(env), "\x00"), kv) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// children lists the child processes of pid.
+func children(pid int) []int {
+	var out []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		child, err := strconv.Atoi(e.Name())
@@ -370,14 +403,9 @@ func childWithEnv(t *testing.T, pid int, kv string) int {
 		}
 		s := string(stat)
 		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
-			continue
-		}
-		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if slices.Contains(strings.Split(string(env), "\x00"), kv) {
-			return child
+		if len(f) >= 2 && f[1] == strconv.Itoa(pid) {
+			out = append(out, child)
 		}
 	}
-	t.Fatalf("no child of %d with %s", pid, kv)
-	return 0
+	return out
 }
