@@ -63,6 +63,9 @@ type Config struct {
 	// stopping sessions.
 	Sessions       Sessions       `json:"-"`
 	SessionControl SessionControl `json:"-"`
+	// SessionsWaiter, if set, lets reads of sessions wait (up to 2s) for
+	// the session registry to catch up with the log.
+	SessionsWaiter CatalogWaiter `json:"-"`
 	// Agents serves /api/v1/agents; nil leaves it out.
 	Agents Agents `json:"-"`
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on

@@ -137,6 +137,11 @@ func (s *Server) sessionCommand(c *fiber.Ctx) error {
 }
 
 func (s *Server) listSessions(c *fiber.Ctx) error {
+	if w := s.cfg.SessionsWaiter; w != nil {
+		if err := s.catchUp(c.UserContext(), w, "session registry"); err != nil {
+			return err
+		}
+	}
 	f := session.Filter{Agent: c.Query("agent"), Status: session.Status(c.Query("status"))}
 	switch f.Status {
 	case "", session.StatusRunning, session.StatusIdle, session.StatusFailed, session.StatusInterrupted, session.StatusPaused, session.StatusStopped:
@@ -148,6 +153,11 @@ func (s *Server) listSessions(c *fiber.Ctx) error {
 
 func (s *Server) getSession(c *fiber.Ctx) error {
 	id := c.Params("id")
+	if w := s.cfg.SessionsWaiter; w != nil {
+		if err := s.catchUp(c.UserContext(), w, "session registry"); err != nil {
+			return err
+		}
+	}
 	ses, ok := s.cfg.Sessions.Get(id)
 	if !ok {
 		return &apiError{Status: fiber.StatusNotFound, Code: "not_found", Err: session.ErrNotFound,

@@ -45,21 +45,8 @@ func (s *Server) listStreams(c *fiber.Ctx) error {
 	}
 	var pos uint64
 	if w := s.cfg.CatalogWaiter; w != nil {
-		// Wait until the catalogue has seen everything stored now.
-		ctx, cancel := context.WithTimeout(c.UserContext(), catalogWait)
-		defer cancel()
-		var last uint64
-		for e, err := range s.store.ReadAll(ctx, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
-			if err != nil {
-				return err
-			}
-			last = e.Position
-		}
-		if err := w.WaitFor(ctx, last); err != nil {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				return err
-			}
-			s.log.Warn("stream catalogue is behind the log", "log_position", last, "catalog_position", w.Position())
+		if err := s.catchUp(c.UserContext(), w, "stream catalogue"); err != nil {
+			return err
 		}
 		pos = w.Position()
 	}
@@ -68,4 +55,26 @@ func (s *Server) listStreams(c *fiber.Ctx) error {
 		streams = []projection.StreamInfo{}
 	}
 	return c.JSON(StreamsResponse{Position: pos, Streams: streams})
+}
+
+// catchUp waits (up to catalogWait) until the projection w follows has
+// folded everything stored now, so that a client reading it sees its own
+// appends. Past the wait it answers with what it has, and logs it.
+func (s *Server) catchUp(ctx context.Context, w CatalogWaiter, what string) error {
+	ctx, cancel := context.WithTimeout(ctx, catalogWait)
+	defer cancel()
+	var last uint64
+	for e, err := range s.store.ReadAll(ctx, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
+		if err != nil {
+			return err
+		}
+		last = e.Position
+	}
+	if err := w.WaitFor(ctx, last); err != nil {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		s.log.Warn(what+" is behind the log", "log_position", last, "position", w.Position())
+	}
+	return nil
 }

@@ -27,7 +27,9 @@ import (
 type controlPlane struct {
 	agents   *agent.Service
 	sessions *session.Registry
-	stop     func() // stops the runners after each saved a last checkpoint
+	// sessionsRunner follows the log for the session registry.
+	sessionsRunner *projection.Runner
+	stop           func() // stops the runners after each saved a last checkpoint
 }
 
 // startControl catches the agent and session registries up with the
@@ -52,9 +54,10 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 		}()
 	}
 	cp := &controlPlane{
-		agents:   &agent.Service{Registry: agents, Store: store},
-		sessions: sessions,
-		stop:     func() { cancel(); wg.Wait() },
+		agents:         &agent.Service{Registry: agents, Store: store},
+		sessions:       sessions,
+		sessionsRunner: runners[1],
+		stop:           func() { cancel(); wg.Wait() },
 	}
 	fail := func(err error) (*controlPlane, error) {
 		cp.stop()

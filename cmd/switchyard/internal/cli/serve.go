@@ -209,7 +209,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	defer sessions.Close() // on the error paths; the shutdown below closes it first
 	srv, err := httpapi.New(httpapi.Config{
 		Version: Version(), Catalog: catalog, CatalogWaiter: runner,
-		Gateway: gw, Admin: gw, Agents: control.agents, Sessions: control.sessions, SessionControl: sessions,
+		Gateway: gw, Admin: gw, Agents: control.agents, Sessions: control.sessions, SessionControl: sessions, SessionsWaiter: control.sessionsRunner,
 		Metrics:    adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
 		AdminToken: token,
 	}, store, log.With("component", "httpapi"))
