@@ -100,6 +100,19 @@ func newAdapters(bin []string, pluginDir string, inline bool, log *slog.Logger) 
 	return a
 }
 
+// Warm starts a spare adapter process for each harness whose CLI is
+// here, so that even the first session of each starts at once.
+func (a *adapters) Warm() {
+	if a.inline {
+		return
+	}
+	for name, cli := range a.clis {
+		if _, err := a.lookCLI(name, cli); err == nil {
+			go a.fill(name)
+		}
+	}
+}
+
 // Check implements session.Adapters.
 func (a *adapters) Check(_ context.Context, name string) error {
 	cli, ok := a.clis[name]

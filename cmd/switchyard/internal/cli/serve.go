@@ -230,6 +230,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	} else {
 		go srv.Serve(sock)
 	}
+	ads.Warm()
 	if ids, err := sessions.ResumeInterrupted(ctx); len(ids) > 0 || err != nil {
 		log.Info("resumed the interrupted sessions of agents with resume: auto", "sessions", ids, "err", err)
 	}
