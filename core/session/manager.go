@@ -42,6 +42,8 @@ type Manager struct {
 	Agent    func(name string) (*agent.Agent, bool)
 	Adapters Adapters
 	MintKey  KeyMinter
+	// RevokeKey, if set, revokes a stopped session's key.
+	RevokeKey func(ctx context.Context, keyID, reason string) error
 	// GatewayURL is the gateway as the CLIs reach it.
 	GatewayURL string
 	// Bubblewrap confines CLIs, for agents whose sandbox is auto (when
@@ -315,7 +317,16 @@ func (m *Manager) Stop(ctx context.Context, id, reason, actor string) error {
 	if err != nil {
 		return err
 	}
-	return m.append(ctx, id, p)
+	if err := m.append(ctx, id, p); err != nil {
+		return err
+	}
+	// A stopped session calls no model again: its key goes.
+	if m.RevokeKey != nil && s.KeyID != "" {
+		if err := m.RevokeKey(ctx, s.KeyID, "session "+id+" stopped"); err != nil {
+			m.log().Warn("could not revoke a stopped session's key", "session", id, "key", s.KeyID, "err", err)
+		}
+	}
+	return nil
 }
 
 // Pause stops a session's running turn so that it can be resumed later.

@@ -135,6 +135,9 @@ func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gate
 			k, secret, err := gw.CreateKey(ctx, spec, "system")
 			return k.ID, secret, err
 		},
+		RevokeKey: func(ctx context.Context, keyID, reason string) error {
+			return gw.RevokeKey(ctx, keyID, reason, "system")
+		},
 		Dir: filepath.Join(data, "sessions"), Node: host, Log: log.With("component", "sessions"),
 	}
 }

@@ -214,6 +214,17 @@ func TestSessionLifecycleClaudeCode(t *testing.T) {
 	if after := sessionJSON(t, ctx, addr, id); after["version"] != s["version"] {
 		t.Fatalf("forking changed the original: %v", after)
 	}
+
+	// Stopped for good: its key is revoked, the fork's is not.
+	cli(t, ctx, "", "session", "stop", id, "--reason", "done", "--addr", addr).ok(t)
+	r = cli(t, ctx, "", "keys", "list", "--json", "--addr", addr).ok(t)
+	revoked := map[string]bool{}
+	for _, k := range r.lines(t) {
+		revoked[k["id"].(string)] = k["revoked_at"] != nil
+	}
+	if !revoked[s["key_id"].(string)] || revoked[f["key_id"].(string)] {
+		t.Fatalf("after stop: revoked %v (session key %v, fork key %v)", revoked, s["key_id"], f["key_id"])
+	}
 }
 
 func sessionJSON(t *testing.T, ctx context.Context, addr, id string) map[string]any {
