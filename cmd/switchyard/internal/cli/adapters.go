@@ -212,7 +212,9 @@ func (a *adapters) start(ctx context.Context, name string) (*process.Plugin, err
 	} else {
 		cfg.Path, cfg.Env = a.self, []string{envHarnessPlugin + "=" + name}
 		if testing.Testing() {
-			cfg.Env = append(cfg.Env, "SWITCHYARD_TEST_MAIN=1") // the test binary is switchyard only so
+			// The test binary is switchyard only so; and under -race it
+			// sleeps a second at exit unless told not to.
+			cfg.Env = append(cfg.Env, "SWITCHYARD_TEST_MAIN=1", "GORACE=atexit_sleep_ms=0")
 		}
 	}
 	a.mu.Lock()

@@ -119,7 +119,8 @@ func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gate
 	if testing.Testing() {
 		// In tests, the executable is the test binary, which is switchyard
 		// only with this set (TestMain).
-		bw.SelfEnv = map[string]string{"SWITCHYARD_TEST_MAIN": "1"}
+		// A -race binary sleeps a second at exit unless told not to.
+		bw.SelfEnv = map[string]string{"SWITCHYARD_TEST_MAIN": "1", "GORACE": "atexit_sleep_ms=0"}
 	}
 	return &session.Manager{
 		Bubblewrap: bw,
