@@ -74,9 +74,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -183,15 +181,6 @@ func command(run *harness.Run, systemBwrapTooOld func() string) (*harness.Comman
 		"CODEX_HOME="+r.StateDir,
 		KeyEnv+"="+r.Gateway.Key,
 	)
-	if r.Sandbox == nil || len(r.Sandbox.Wrapper) == 0 {
-		path, err := preferBundledBwrap(r)
-		if err != nil {
-			return nil, err
-		}
-		if path != "" {
-			env = append(env, "PATH="+path)
-		}
-	}
 	return &harness.Command{Path: r.CLIPath, Args: args, Env: env, Dir: r.Workdir, Sandbox: r.Sandbox}, nil
 }
 
@@ -520,54 +509,12 @@ func marshal(v any) json.RawMessage {
 	return b
 }
 
-// preferBundledBwrap returns a PATH that finds the bubblewrap Codex
-// ships before a system one, or "" to leave PATH as it is. Codex runs the
-// first bwrap on PATH, and Debian 12's (0.8) lacks what it passes (it
-// fails to exec codex-linux-sandbox): a directory in the state dir with
-// a bwrap link to the bundled one goes first.
-func preferBundledBwrap(r *harness.StartRequest) (string, error) {
-	bundled := bundledBwrap(r.CLIPath)
-	if bundled == "" {
-		return "", nil
-	}
-	dir := filepath.Join(r.StateDir, "bin")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("codex: %w", err)
-	}
-	link := filepath.Join(dir, "bwrap")
-	os.Remove(link)
-	if err := os.Symlink(bundled, link); err != nil {
-		return "", fmt.Errorf("codex: %w", err)
-	}
-	return dir + string(os.PathListSeparator) + os.Getenv("PATH"), nil
-}
-
-// bundledBwrap finds the bwrap of the Codex package the CLI belongs to:
-// node_modules/@openai/codex-<platform>/vendor/<target>/codex-resources/bwrap.
-func bundledBwrap(cli string) string {
-	real, err := filepath.EvalSymlinks(cli)
-	if err != nil {
-		return ""
-	}
-	for d := filepath.Dir(real); d != filepath.Dir(d); d = filepath.Dir(d) {
-		if filepath.Base(d) != "node_modules" {
-			continue
-		}
-		matches, _ := filepath.Glob(filepath.Join(d, "@openai", "codex-*", "vendor", "*", "codex-resources", "bwrap"))
-		for _, m := range matches {
-			if st, err := os.Stat(m); err == nil && st.Mode()&0o111 != 0 {
-				return m
-			}
-		}
-		return ""
-	}
-	return ""
-}
-
 // SystemBwrapTooOld returns the version of /usr/bin/bwrap when it is
-// older than 0.9, which Codex's own sandbox needs (it passes --argv0;
-// Debian 12 ships 0.8), and "" otherwise. Codex picks /usr/bin/bwrap
-// over the one it bundles whenever it exists.
+// older than 0.9, and "" otherwise. Codex runs /usr/bin/bwrap, rather
+// than the one it bundles, whenever it exists (strace shows the absolute
+// path), and with Debian 12's 0.8 every command fails ("bwrap: execvp
+// codex-linux-sandbox: No such file or directory"); 0.9 is where I
+// expect it to work, untried here.
 func SystemBwrapTooOld() string {
 	out, err := exec.Command("/usr/bin/bwrap", "--version").Output()
 	if err != nil {
