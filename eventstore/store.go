@@ -280,3 +280,15 @@ type IDConflictError struct {
 func (e *IDConflictError) Error() string {
 	return fmt.Sprintf("append to stream %q: event id %s %s: ids are idempotency keys, give new events new ids", e.Stream, e.ID, e.Reason)
 }
+
+// Head returns the position of the last event in the log, 0 when it is
+// empty: where a reader that must see everything stored now waits to.
+func Head(ctx context.Context, r Reader) (uint64, error) {
+	for e, err := range r.ReadAll(ctx, ReadOptions{From: End, Direction: Backwards, Limit: 1}) {
+		if err != nil {
+			return 0, err
+		}
+		return e.Position, nil
+	}
+	return 0, nil
+}

@@ -346,7 +346,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.stop = stop
 	g.recDone = make(chan struct{})
 	go func() { defer close(g.recDone); g.rec.Run() }()
-	head, err := headPosition(ctx, g.opts.Store)
+	head, err := eventstore.Head(ctx, g.opts.Store)
 	if err != nil {
 		return fmt.Errorf("gateway start: %w", err)
 	}
@@ -402,16 +402,6 @@ func (g *Gateway) Flush(ctx context.Context) error { return g.rec.Flush(ctx) }
 
 // RecorderStats reports the event writer's counters.
 func (g *Gateway) RecorderStats() recorder.Stats { return g.rec.Stats() }
-
-func headPosition(ctx context.Context, r eventstore.Reader) (uint64, error) {
-	for e, err := range r.ReadAll(ctx, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
-		if err != nil {
-			return 0, err
-		}
-		return e.Position, nil
-	}
-	return 0, nil
-}
 
 // Reload re-reads the config file and swaps providers, routes, prices and
 // budget rules. On any error the running config stays as it was.

@@ -104,12 +104,9 @@ func TestPutIsIdempotentAndRecordsHistory(t *testing.T) {
 	if err != nil || head != 3 {
 		t.Fatalf("stream version = %d, %v", head, err)
 	}
-	var last uint64
-	for e, err := range s.ReadAll(ctx, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = e.Position
+	last, err := eventstore.Head(ctx, s)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := runner.WaitFor(ctx, last); err != nil {
 		t.Fatal(err)

@@ -88,12 +88,9 @@ func TestRegistryLifecycle(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(rctx) }()
 	defer func() { cancel(); <-done }()
-	var head uint64
-	for e, err := range st.ReadAll(ctx, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		head = e.Position
+	head, err := eventstore.Head(ctx, st)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := runner.WaitFor(ctx, head); err != nil {
 		t.Fatal(err)

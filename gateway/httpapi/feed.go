@@ -59,14 +59,8 @@ func (s *Server) feedStart(c *fiber.Ctx) (uint64, error) {
 	case "":
 		return 0, nil
 	case "end":
-		var last uint64
-		for e, err := range s.store.ReadAll(c.UserContext(), eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
-			if err != nil {
-				return 0, err
-			}
-			last = e.Position
-		}
-		return last + 1, nil
+		last, err := eventstore.Head(c.UserContext(), s.store)
+		return last + 1, err
 	default:
 		n, err := strconv.ParseUint(f, 10, 64)
 		if err != nil {

@@ -330,12 +330,9 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
-	var last uint64
-	for e, err := range s.store.ReadAll(ctx, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
-		if err != nil {
-			return &apiError{Status: fiber.StatusServiceUnavailable, Code: "not_ready", Message: "the event store does not answer: " + err.Error(), Err: err}
-		}
-		last = e.Position
+	last, err := eventstore.Head(ctx, s.store)
+	if err != nil {
+		return &apiError{Status: fiber.StatusServiceUnavailable, Code: "not_ready", Message: "the event store does not answer: " + err.Error(), Err: err}
 	}
 	return c.JSON(fiber.Map{"status": "ready", "last_position": last})
 }

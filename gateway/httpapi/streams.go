@@ -63,12 +63,9 @@ func (s *Server) listStreams(c *fiber.Ctx) error {
 func (s *Server) catchUp(ctx context.Context, w CatalogWaiter, what string) error {
 	ctx, cancel := context.WithTimeout(ctx, catalogWait)
 	defer cancel()
-	var last uint64
-	for e, err := range s.store.ReadAll(ctx, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
-		if err != nil {
-			return err
-		}
-		last = e.Position
+	last, err := eventstore.Head(ctx, s.store)
+	if err != nil {
+		return err
 	}
 	if err := w.WaitFor(ctx, last); err != nil {
 		if !errors.Is(err, context.DeadlineExceeded) {

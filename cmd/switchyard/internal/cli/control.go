@@ -63,12 +63,9 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 		cp.stop()
 		return nil, fmt.Errorf("control plane start: %w", err)
 	}
-	var head uint64
-	for e, err := range store.ReadAll(ctx, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards, Limit: 1}) {
-		if err != nil {
-			return fail(err)
-		}
-		head = e.Position
+	head, err := eventstore.Head(ctx, store)
+	if err != nil {
+		return fail(err)
 	}
 	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
 	defer wcancel()
