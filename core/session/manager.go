@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -126,18 +127,35 @@ func (m *Manager) Start(ctx context.Context, agentName, prompt, actor string) (*
 	if err := m.Adapters.Check(ctx, a.Definition.Harness); err != nil {
 		return nil, err
 	}
+	return m.create(ctx, a, prompt, actor, Created{}, ModeStart, func(s *Session) error {
+		for _, d := range []string{s.Workspace, s.StateDir} {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return err
+			}
+		}
+		if err := prepareWorkspace(ctx, a.Definition.Workspace, s.Workspace); err != nil {
+			return fmt.Errorf("workspace: %w", err)
+		}
+		return nil
+	})
+}
+
+// create makes a session of agent a on prompt: fill fills its directory
+// (the workspace and the CLI's state), then its key is minted,
+// session.created (c, completed) recorded and its first turn started in
+// mode. c.Harness, if set, is kept (a fork stays on its original's
+// harness). A failure before the record leaves nothing behind.
+func (m *Manager) create(ctx context.Context, a *agent.Agent, prompt, actor string, c Created, mode string, fill func(*Session) error) (*Session, error) {
 	id := NewID()
 	dir := filepath.Join(m.Dir, id)
-	s := &Session{ID: id, Agent: a.Definition.Name, Harness: a.Definition.Harness, Model: a.Definition.Model, Prompt: prompt,
+	s := &Session{ID: id, Agent: a.Definition.Name, Harness: cmp.Or(c.Harness, a.Definition.Harness), Model: a.Definition.Model, Prompt: prompt,
 		Workspace: filepath.Join(dir, "workspace"), StateDir: filepath.Join(dir, "state")}
-	for _, d := range []string{s.Workspace, s.StateDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, fmt.Errorf("session %s: %w", id, err)
-		}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("session %s: %w", id, err)
 	}
-	if err := prepareWorkspace(ctx, a.Definition.Workspace, s.Workspace); err != nil {
+	if err := fill(s); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("session %s: workspace: %w", id, err)
+		return nil, fmt.Errorf("session %s: %w", id, err)
 	}
 	keyID, secret, err := m.MintKey(ctx, s, a)
 	if err != nil {
@@ -147,15 +165,16 @@ func (m *Manager) Start(ctx context.Context, agentName, prompt, actor string) (*
 	if err := os.WriteFile(filepath.Join(dir, "key"), []byte(secret), 0o600); err != nil {
 		return nil, fmt.Errorf("session %s: %w", id, err)
 	}
-	created, err := m.newEvent(s, "session.created", Created{ID: id, Agent: s.Agent, AgentDigest: a.Digest, AgentRevision: a.Revision,
-		Harness: s.Harness, Model: s.Model, Prompt: prompt, KeyID: keyID, Workspace: s.Workspace, StateDir: s.StateDir}, actor)
+	c.ID, c.Agent, c.AgentDigest, c.AgentRevision = id, s.Agent, a.Digest, a.Revision
+	c.Harness, c.Model, c.Prompt, c.KeyID, c.Workspace, c.StateDir = s.Harness, s.Model, prompt, keyID, s.Workspace, s.StateDir
+	created, err := m.newEvent(s, "session.created", c, actor)
 	if err != nil {
 		return nil, err
 	}
 	if err := m.append(ctx, id, created); err != nil {
 		return nil, err
 	}
-	if err := m.startTurn(ctx, id, ModeStart, prompt, actor); err != nil {
+	if err := m.startTurn(ctx, id, mode, prompt, actor); err != nil {
 		return nil, err
 	}
 	got, _ := m.Registry.Get(id)
@@ -201,51 +220,23 @@ func (m *Manager) Fork(ctx context.Context, id, prompt, actor string) (*Session,
 	if !ok {
 		return nil, fmt.Errorf("session %s: its agent %q no longer exists: define it again to fork", id, src.Agent)
 	}
-	nid := NewID()
-	dir := filepath.Join(m.Dir, nid)
-	s := &Session{ID: nid, Agent: src.Agent, Harness: src.Harness, Model: a.Definition.Model, Prompt: prompt,
-		Workspace: filepath.Join(dir, "workspace"), StateDir: filepath.Join(dir, "state")}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	if err := forkWorkspace(ctx, a.Definition.Workspace, src.Workspace, s.Workspace); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("fork %s: workspace: %w", id, err)
-	}
-	err := os.Mkdir(s.StateDir, 0o700)
-	if err == nil {
-		err = copyDir(src.StateDir, s.StateDir)
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("fork %s: the CLI's state: %w", id, err)
-	}
-	keyID, secret, err := m.MintKey(ctx, s, a)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("fork %s: mint its gateway key: %w", id, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "key"), []byte(secret), 0o600); err != nil {
-		return nil, err
-	}
-	created, err := m.newEvent(s, "session.created", Created{ID: nid, Agent: s.Agent, AgentDigest: a.Digest, AgentRevision: a.Revision,
-		Harness: s.Harness, Model: s.Model, Prompt: prompt, KeyID: keyID, Workspace: s.Workspace, StateDir: s.StateDir,
-		ForkOf: id, HarnessSessionID: src.HarnessSessionID}, actor)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.append(ctx, nid, created); err != nil {
-		return nil, err
-	}
 	mode := ModeSend
 	if src.HarnessSessionID == "" {
 		mode = ModeStart
 	}
-	if err := m.startTurn(ctx, nid, mode, prompt, actor); err != nil {
-		return nil, err
-	}
-	got, _ := m.Registry.Get(nid)
-	return got, nil
+	return m.create(ctx, a, prompt, actor, Created{ForkOf: id, Harness: src.Harness, HarnessSessionID: src.HarnessSessionID}, mode, func(s *Session) error {
+		if err := forkWorkspace(ctx, a.Definition.Workspace, src.Workspace, s.Workspace); err != nil {
+			return fmt.Errorf("fork of %s: workspace: %w", id, err)
+		}
+		err := os.Mkdir(s.StateDir, 0o700)
+		if err == nil {
+			err = copyDir(src.StateDir, s.StateDir)
+		}
+		if err != nil {
+			return fmt.Errorf("fork of %s: the CLI's state: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // Send continues a session that is not running with a new prompt,
