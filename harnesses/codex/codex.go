@@ -78,6 +78,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/switchyard/switchyard/sdk/harness"
 )
@@ -515,7 +516,11 @@ func marshal(v any) json.RawMessage {
 // path), and with Debian 12's 0.8 every command fails ("bwrap: execvp
 // codex-linux-sandbox: No such file or directory"); 0.9 is where I
 // expect it to work, untried here.
-func SystemBwrapTooOld() string {
+func SystemBwrapTooOld() string { return systemBwrapTooOld() }
+
+// systemBwrapTooOld asks /usr/bin/bwrap once per process, not once per
+// turn.
+var systemBwrapTooOld = sync.OnceValue(func() string {
 	out, err := exec.Command("/usr/bin/bwrap", "--version").Output()
 	if err != nil {
 		return ""
@@ -529,4 +534,4 @@ func SystemBwrapTooOld() string {
 		return v
 	}
 	return ""
-}
+})
