@@ -108,14 +108,9 @@ func TestKill9InterruptsRunningSessions(t *testing.T) {
 // restart, resume with the same harness session, and one timeline.
 func TestSessionLifecycleClaudeCode(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")
 	ctx := context.Background()
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	agents := filepath.Join(dir, "agents.yaml")
-	os.WriteFile(agents, []byte("agents:\n  - name: coder\n    harness: claude-code\n    model: fast\n    tools: {allow: [\"Bash(echo *)\", \"Bash(sleep *)\"]}\n"), 0o644)
-	cmd, addr := serveProcess(t, data, "--demo", "--harness-bin", bin)
-	cli(t, ctx, "", "apply", "-f", agents, "--addr", addr).ok(t)
+	srv := startSessionServer(t, "agents:\n  - name: coder\n    harness: claude-code\n    model: fast\n    tools: {allow: [\"Bash(echo *)\", \"Bash(sleep *)\"]}\n")
+	addr := srv.addr
 
 	r := cli(t, ctx, "", "session", "start", "--agent", "coder", "-f", `Run it. [[sim tool=shell cmd="echo hi-there"]]`, "--addr", addr).ok(t)
 	id := strings.SplitN(r.out, "\n", 2)[0]
@@ -133,11 +128,8 @@ func TestSessionLifecycleClaudeCode(t *testing.T) {
 	// A turn that takes a while, and switchyard killed in the middle.
 	cli(t, ctx, "", "session", "send", id, `Wait. [[sim tool=shell cmd="sleep 5"]]`, "--addr", addr).ok(t)
 	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["tool_calls"].(float64) == 2 })
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	_, addr = serveProcess(t, data, "--demo", "--harness-bin", bin)
+	srv.killAndRestart()
+	addr = srv.addr
 	s := sessionJSON(t, ctx, addr, id)
 	if s["status"] != "interrupted" {
 		t.Fatalf("after kill -9 and restart: %v", s)
@@ -227,6 +219,45 @@ func TestSessionLifecycleClaudeCode(t *testing.T) {
 	}
 }
 
+// sessionServer is `switchyard serve --demo` as a process, with the
+// pinned CLIs, over a data dir that outlives it, and agents applied.
+type sessionServer struct {
+	t         *testing.T
+	data, bin string
+	cmd       *exec.Cmd
+	addr      string
+}
+
+// startSessionServer starts the server and applies agents (YAML).
+func startSessionServer(t *testing.T, agents string) *sessionServer {
+	t.Helper()
+	dir := t.TempDir()
+	s := &sessionServer{t: t, data: filepath.Join(dir, "data"), bin: filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")}
+	file := filepath.Join(dir, "agents.yaml")
+	if err := os.WriteFile(file, []byte(agents), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	cli(t, context.Background(), "", "apply", "-f", file, "--addr", s.addr).ok(t)
+	return s
+}
+
+func (s *sessionServer) start() {
+	s.t.Helper()
+	s.cmd, s.addr = serveProcess(s.t, s.data, "--demo", "--harness-bin", s.bin)
+}
+
+// killAndRestart kills the server with SIGKILL and starts it again on
+// the same data dir.
+func (s *sessionServer) killAndRestart() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		s.t.Fatal(err)
+	}
+	s.cmd.Wait()
+	s.start()
+}
+
 func sessionJSON(t *testing.T, ctx context.Context, addr, id string) map[string]any {
 	t.Helper()
 	var d struct {
@@ -258,7 +289,6 @@ func waitFor(t *testing.T, ctx context.Context, addr, id string, ok func(map[str
 // log) nor the home directory, and reaches only the gateway.
 func TestSessionSandboxed(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")
 	bw := session.Bubblewrap{}
 	if p, err := exec.LookPath("bwrap"); err != nil {
 		t.Skip("bubblewrap is not installed (apt install bubblewrap): the sandbox is not tested")
@@ -266,12 +296,8 @@ func TestSessionSandboxed(t *testing.T) {
 		t.Skipf("bubblewrap cannot run here: %v", bw.Probe(context.Background()))
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	agents := filepath.Join(dir, "agents.yaml")
-	os.WriteFile(agents, []byte("agents:\n  - name: boxed\n    harness: claude-code\n    model: fast\n    sandbox: bwrap\n    tools: {allow: [Bash]}\n"), 0o644)
-	_, addr := serveProcess(t, data, "--demo", "--harness-bin", bin)
-	cli(t, ctx, "", "apply", "-f", agents, "--addr", addr).ok(t)
+	srv := startSessionServer(t, "agents:\n  - name: boxed\n    harness: claude-code\n    model: fast\n    sandbox: bwrap\n    tools: {allow: [Bash]}\n")
+	addr, data, bin := srv.addr, srv.data, srv.bin
 	home, _ := os.UserHomeDir()
 	script := fmt.Sprintf("ls %s/sessions | wc -l; ls -A %s | tr '\\n' ' '; echo; cat %s/demo-key 2>&1 | tail -c 30; (echo > /dev/tcp/1.1.1.1/80) 2>&1 | head -1; echo marker > inside.txt", data, home, data)
 	r := cli(t, ctx, "", "session", "start", "--agent", "boxed", "-f", `Look. [[sim tool=shell cmd="`+script+`"]]`, "--addr", addr).ok(t)
@@ -321,20 +347,14 @@ func TestSessionSandboxed(t *testing.T) {
 // switchyard starts again, without anyone asking.
 func TestSessionAutoResume(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")
 	ctx := context.Background()
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	agents := filepath.Join(dir, "agents.yaml")
-	os.WriteFile(agents, []byte("agents:\n  - name: auto\n    harness: claude-code\n    model: fast\n    resume: auto\n    tools: {allow: [\"Bash(sleep *)\"]}\n"), 0o644)
-	cmd, addr := serveProcess(t, data, "--demo", "--harness-bin", bin)
-	cli(t, ctx, "", "apply", "-f", agents, "--addr", addr).ok(t)
+	srv := startSessionServer(t, "agents:\n  - name: auto\n    harness: claude-code\n    model: fast\n    resume: auto\n    tools: {allow: [\"Bash(sleep *)\"]}\n")
+	addr := srv.addr
 	r := cli(t, ctx, "", "session", "start", "--agent", "auto", `Wait. [[sim tool=shell cmd="sleep 5"]]`, "--addr", addr).ok(t)
 	id := strings.TrimSpace(r.out)
 	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["tool_calls"].(float64) == 1 })
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	_, addr = serveProcess(t, data, "--demo", "--harness-bin", bin)
+	srv.killAndRestart()
+	addr = srv.addr
 	waitFor(t, ctx, addr, id, func(s map[string]any) bool { return s["status"] == "idle" })
 	r = cli(t, ctx, "", "session", "logs", id, "--addr", addr).ok(t)
 	if !strings.Contains(r.out, "session.interrupted") || !strings.Contains(r.out, "turn 1 (resume,") || !strings.Contains(r.out, "turn 1 completed") {
@@ -347,13 +367,9 @@ func TestSessionAutoResume(t *testing.T) {
 // resume goes on.
 func TestAdapterCrashInterruptsItsSession(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(realclients.DirOrSkip(t), "node_modules", ".bin")
 	ctx := context.Background()
-	dir := t.TempDir()
-	agents := filepath.Join(dir, "agents.yaml")
-	os.WriteFile(agents, []byte("agents:\n  - name: crashy\n    harness: claude-code\n    model: fast\n    tools: {allow: [\"Bash(sleep *)\"]}\n"), 0o644)
-	srv, addr := serveProcess(t, filepath.Join(dir, "data"), "--demo", "--harness-bin", bin)
-	cli(t, ctx, "", "apply", "-f", agents, "--addr", addr).ok(t)
+	srv := startSessionServer(t, "agents:\n  - name: crashy\n    harness: claude-code\n    model: fast\n    tools: {allow: [\"Bash(sleep *)\"]}\n")
+	addr := srv.addr
 	var ids []string
 	for range 2 {
 		ids = append(ids, strings.TrimSpace(cli(t, ctx, "", "session", "start", "--agent", "crashy", `Wait. [[sim tool=shell cmd="sleep 5"]]`, "--addr", addr).ok(t).out))
@@ -365,7 +381,7 @@ func TestAdapterCrashInterruptsItsSession(t *testing.T) {
 	// in its workspace.
 	ws := sessionJSON(t, ctx, addr, ids[0])["workspace"].(string)
 	plugin := 0
-	for _, p := range childrenWithEnv(srv.Process.Pid, envHarnessPlugin+"=claude-code") {
+	for _, p := range childrenWithEnv(srv.cmd.Process.Pid, envHarnessPlugin+"=claude-code") {
 		for _, c := range children(p) {
 			if cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", c)); cwd == ws {
 				plugin = p
