@@ -142,8 +142,9 @@ func TestFallbackOn429AndRetryOn500(t *testing.T) {
 		if att.Provider != "a" || att.Outcome != "rate_limit" || att.Status != 429 || att.Next != "fallback" || att.RetryAfterMS != 1000 {
 			t.Fatalf("attempt %+v", att)
 		}
-		if done := gatewaytest.Find[event.ModelCallCompleted](t, evs, "model.call.completed"); done.Attempts != 2 || done.Provider != "b" {
-			t.Fatalf("completed %+v", done)
+		want := event.CallRoute{TargetModel: "sim-small", Fallbacks: 1, Via: "fallback"}
+		if done := gatewaytest.Find[event.ModelCallCompleted](t, evs, "model.call.completed"); done.Attempts != 2 || done.Provider != "b" || done.CallRoute != want {
+			t.Fatalf("completed %+v, want route %+v", done, want)
 		}
 	})
 	t.Run("500 is retried on the same target after a backoff", func(t *testing.T) {
@@ -156,8 +157,9 @@ func TestFallbackOn429AndRetryOn500(t *testing.T) {
 		if att.Outcome != "server" || att.Status != 500 || att.Next != "retry" {
 			t.Fatalf("attempt %+v", att)
 		}
-		if done := gatewaytest.Find[event.ModelCallCompleted](t, evs, "model.call.completed"); done.Attempts != 2 {
-			t.Fatalf("completed %+v", done)
+		want := event.CallRoute{TargetModel: "sim-small", Retries: 1, Via: "retry"}
+		if done := gatewaytest.Find[event.ModelCallCompleted](t, evs, "model.call.completed"); done.Attempts != 2 || done.CallRoute != want {
+			t.Fatalf("completed %+v, want route %+v", done, want)
 		}
 	})
 	t.Run("a long Retry-After on the only target is passed to the client", func(t *testing.T) {
@@ -193,6 +195,11 @@ func TestFallbackOn429AndRetryOn500(t *testing.T) {
 		atts := gatewaytest.All[event.ModelCallAttempt](t, evs, "model.call.attempt")
 		if n := len(atts); n != 4 || atts[3].Next != "give_up" || !strings.Contains(atts[3].Reason, "max attempts") {
 			t.Fatalf("%d attempts (%+v), want the default max of 4", n, atts)
+		}
+		// a, b, a again (a retry), b again: the last attempt was reached by a retry.
+		want := event.CallRoute{TargetModel: "sim-small", Retries: 2, Fallbacks: 1, Via: "retry"}
+		if f := gatewaytest.Find[event.ModelCallFailed](t, evs, "model.call.failed"); f.CallRoute != want {
+			t.Fatalf("failed %+v, want route %+v", f, want)
 		}
 		if typ := gatewaytest.JSONField(t, c.Body, "error", "type"); typ == nil {
 			t.Fatalf("not an OpenAI error body: %s", c.Body)

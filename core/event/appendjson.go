@@ -24,6 +24,13 @@ func (a *CallAttribution) members(o *jsonw.Object) {
 	o.StringOmit("client_session_id", a.ClientSessionID)
 }
 
+func (r *CallRoute) members(o *jsonw.Object) {
+	o.StringOmit("target_model", r.TargetModel)
+	o.IntOmit("retries", int64(r.Retries))
+	o.IntOmit("fallbacks", int64(r.Fallbacks))
+	o.StringOmit("via", r.Via)
+}
+
 func (u *CallUsage) members(o *jsonw.Object) {
 	o.Int("gen_ai.usage.input_tokens", int64(u.InputTokens))
 	o.Int("gen_ai.usage.output_tokens", int64(u.OutputTokens))
@@ -64,6 +71,7 @@ func (e ModelCallCompleted) appendJSON(b []byte) ([]byte, error) {
 	o.String("gen_ai.response.model", e.ResponseModel)
 	o.StringOmit("gen_ai.response.id", e.ResponseID)
 	o.StringOmit("gen_ai.response.finish_reason", e.FinishReason)
+	e.CallRoute.members(&o)
 	e.CallUsage.members(&o)
 	o.BoolOmit("stream", e.Stream)
 	o.Float("latency_ms", e.LatencyMS)

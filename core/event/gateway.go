@@ -133,6 +133,23 @@ type CallUsage struct {
 	UsageEstimated bool `json:"usage_estimated,omitempty"`
 }
 
+// CallRoute is how a call reached the attempt that answered it (or, for
+// a failed call, its last attempt), so that retries and fallbacks can be
+// counted and priced apart.
+type CallRoute struct {
+	// TargetModel is the model the attempt asked the provider for: the
+	// one priced. (gen_ai.request.model is what the client asked for,
+	// gen_ai.response.model what the provider said it ran.)
+	TargetModel string `json:"target_model,omitempty"`
+	// Retries and Fallbacks count the failed attempts the gateway
+	// followed by a retry of the same target or a move to the next.
+	Retries   int `json:"retries,omitempty"`
+	Fallbacks int `json:"fallbacks,omitempty"`
+	// Via is what led to the attempt: "" for the first try of the first
+	// target, else "retry" or "fallback".
+	Via string `json:"via,omitempty"`
+}
+
 // ModelCallCompleted records a call that finished.
 type ModelCallCompleted struct {
 	CallID string `json:"call_id"`
@@ -143,6 +160,7 @@ type ModelCallCompleted struct {
 	ResponseModel string `json:"gen_ai.response.model"`
 	ResponseID    string `json:"gen_ai.response.id,omitempty"`
 	FinishReason  string `json:"gen_ai.response.finish_reason,omitempty"`
+	CallRoute
 	CallUsage
 	Stream    bool    `json:"stream,omitempty"`
 	LatencyMS float64 `json:"latency_ms"`
@@ -172,6 +190,7 @@ type ModelCallFailed struct {
 	ErrorKind string `json:"error.type"`
 	Status    int    `json:"status,omitempty"`
 	Message   string `json:"message"`
+	CallRoute
 	CallUsage
 	Stream         bool    `json:"stream,omitempty"`
 	AfterFirstByte bool    `json:"after_first_byte,omitempty"`

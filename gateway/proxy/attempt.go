@@ -63,6 +63,7 @@ func (c *call) run(ctx context.Context) *Response {
 		t := targets[i%len(targets)]
 		tries[t]++
 		c.attempts++
+		c.reached.TargetModel = t.Model
 		began := g.now()
 		up, e := c.attempt(ctx, t)
 		if e == nil {
@@ -79,6 +80,12 @@ func (c *call) run(ctx context.Context) *Response {
 		})
 		if next == "give_up" {
 			break
+		}
+		c.reached.Via = next
+		if next == "retry" {
+			c.reached.Retries++
+		} else {
+			c.reached.Fallbacks++
 		}
 		if wait > 0 {
 			c.waited += wait

@@ -42,6 +42,9 @@ type call struct {
 	answerIn wire.Inbound
 	bodies   map[llm.API][]byte
 	attempts int
+	// reached is how the current attempt was reached (model, retries and
+	// fallbacks so far, via), for the call's final event.
+	reached event.CallRoute
 	// waited is the time spent waiting on providers (until a complete
 	// answer, or a stream's first event) and in backoff: the rest of a
 	// call's time until its answer (or a stream's first byte) goes out is

@@ -280,7 +280,7 @@ func (c *call) complete(up *upstream, cu event.CallUsage, model, id, finish stri
 	c.record("model.call.completed", event.ModelCallCompleted{
 		CallID: c.id, CallAttribution: c.attr, API: string(c.req.API), Provider: up.target.Provider,
 		RequestModel: c.peek.Model, ResponseModel: model, ResponseID: id, FinishReason: finish,
-		CallUsage: cu, Stream: c.peek.Stream, LatencyMS: ms(latency), TTFTMS: ms(ttft),
+		CallRoute: c.reached, CallUsage: cu, Stream: c.peek.Stream, LatencyMS: ms(latency), TTFTMS: ms(ttft),
 		OverheadMS: ms(c.overhead), Attempts: c.attempts, Cancelled: cancelled,
 	})
 	if c.g.observe != nil {
@@ -306,7 +306,7 @@ func (c *call) fail(e *llm.Error, f *failure) *Response {
 	c.record("model.call.failed", event.ModelCallFailed{
 		CallID: c.id, CallAttribution: c.attr, API: string(c.req.API), Provider: f.provider,
 		RequestModel: c.peek.Model, ErrorKind: string(e.Kind), Status: e.Status, Message: redact(e.Message),
-		CallUsage: f.usage, Stream: c.peek.Stream, AfterFirstByte: f.afterFirstByte,
+		CallRoute: c.reached, CallUsage: f.usage, Stream: c.peek.Stream, AfterFirstByte: f.afterFirstByte,
 		LatencyMS: ms(f.latency), Attempts: c.attempts,
 	})
 	if c.g.observe != nil {
