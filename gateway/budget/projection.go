@@ -1,19 +1,15 @@
 package budget
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/projection"
-	"github.com/switchyard/switchyard/gateway/wire"
+	"github.com/switchyard/switchyard/internal/jsonscan"
 )
 
 // ProjectionName is the Manager's projection (and checkpoint) name.
@@ -41,19 +37,19 @@ type callEvent struct {
 // member names must match exactly (encoding/json also takes other cases).
 func (c *callEvent) decode(data []byte) error {
 	var err error
-	scanErr := wire.TopLevelRaw(data, func(key []byte, start, end int) bool {
+	scanErr := jsonscan.Members(data, func(key []byte, start, end int) bool {
 		v := data[start:end]
 		switch string(key) {
 		case "call_id":
-			err = decodeString(v, &c.CallID)
+			err = jsonscan.String(v, &c.CallID)
 		case "key_id":
-			err = decodeString(v, &c.KeyID)
+			err = jsonscan.String(v, &c.KeyID)
 		case "cost_usd":
-			err = decodeNumber(v, &c.CostUSD, strconv.ParseFloat, 64)
+			err = jsonscan.Float(v, &c.CostUSD)
 		case "gen_ai.usage.input_tokens":
-			err = decodeNumber(v, &c.InputTokens, parseInt, 0)
+			err = jsonscan.Int(v, &c.InputTokens)
 		case "gen_ai.usage.output_tokens":
-			err = decodeNumber(v, &c.OutputTokens, parseInt, 0)
+			err = jsonscan.Int(v, &c.OutputTokens)
 		}
 		if err != nil {
 			err = fmt.Errorf("%s: %w", key, err)
@@ -61,35 +57,6 @@ func (c *callEvent) decode(data []byte) error {
 		return err == nil
 	})
 	return cmp.Or(scanErr, err)
-}
-
-// decodeString decodes a JSON string, taking the fast way when it has no
-// escapes; null leaves dst as it is, as encoding/json does.
-func decodeString(v []byte, dst *string) error {
-	if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
-		*dst = string(v[1 : len(v)-1])
-		return nil
-	}
-	return json.Unmarshal(v, dst)
-}
-
-func parseInt(s string, _ int) (int, error) { return strconv.Atoi(s) }
-
-// decodeNumber decodes a JSON number with parse; null leaves dst as it is.
-func decodeNumber[T any](v []byte, dst *T, parse func(string, int) (T, error), bits int) error {
-	if string(v) == "null" {
-		return nil
-	}
-	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') ||
-		strings.TrimLeft(string(v), "0123456789-+.eE") != "" { // what strconv takes beyond JSON: hex, _, Inf
-		return fmt.Errorf("%s is not a number", v)
-	}
-	n, err := parse(string(v), bits)
-	if err != nil {
-		return err
-	}
-	*dst = n
-	return nil
 }
 
 // Apply implements projection.Projection: it adds the cost of a

@@ -1,0 +1,202 @@
+// Package jsonscan reads JSON without decoding what it does not need: it
+// walks an object's members and hands out their values' byte spans, and
+// decodes the plain strings and numbers most members are. It is for hot
+// paths (a request forwarded with only its model changed, projections that
+// read five members of an event), where encoding/json's full decode costs
+// several microseconds.
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrSyntax is wrapped by every error about malformed JSON.
+var ErrSyntax = errors.New("malformed JSON")
+
+// Members calls fn for each member of the top-level object in body, with
+// the key as raw bytes (escapes left as they are), valid only during the
+// call, and the value's byte span [start, end). fn returns false to stop
+// early. It allocates nothing (switch on string(key) does not copy).
+func Members(body []byte, fn func(key []byte, start, end int) bool) error {
+	i := Space(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return fmt.Errorf("%w: the body must be a JSON object", ErrSyntax)
+	}
+	i = Space(body, i+1)
+	if i < len(body) && body[i] == '}' {
+		return checkTrailing(body, i+1)
+	}
+	for {
+		if i >= len(body) || body[i] != '"' {
+			return fmt.Errorf("%w: expected a member name at byte %d", ErrSyntax, i)
+		}
+		kEnd, err := skipString(body, i)
+		if err != nil {
+			return err
+		}
+		key := body[i+1 : kEnd-1]
+		i = Space(body, kEnd)
+		if i >= len(body) || body[i] != ':' {
+			return fmt.Errorf("%w: expected ':' at byte %d", ErrSyntax, i)
+		}
+		vStart := Space(body, i+1)
+		vEnd, err := Skip(body, vStart)
+		if err != nil {
+			return err
+		}
+		if !fn(key, vStart, vEnd) {
+			return nil
+		}
+		i = Space(body, vEnd)
+		if i >= len(body) {
+			return fmt.Errorf("%w: the object is not closed", ErrSyntax)
+		}
+		switch body[i] {
+		case ',':
+			i = Space(body, i+1)
+		case '}':
+			return checkTrailing(body, i+1)
+		default:
+			return fmt.Errorf("%w: expected ',' or '}' at byte %d", ErrSyntax, i)
+		}
+	}
+}
+
+func checkTrailing(body []byte, i int) error {
+	if Space(body, i) != len(body) {
+		return fmt.Errorf("%w: data after the top-level object", ErrSyntax)
+	}
+	return nil
+}
+
+// Space returns the index of the first byte at or after i that is not
+// JSON white space.
+func Space(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at b[i]=='"'.
+func skipString(b []byte, i int) (int, error) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unterminated string at byte %d", ErrSyntax, i)
+}
+
+// Skip returns the index just past the JSON value starting at b[i],
+// without checking more than its bounds.
+func Skip(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, fmt.Errorf("%w: missing value at end of body", ErrSyntax)
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return skipString(b, i)
+	case c == '{' || c == '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, err := skipString(b, j)
+				if err != nil {
+					return 0, err
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return 0, fmt.Errorf("%w: unclosed %q at byte %d", ErrSyntax, c, i)
+	default:
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\r' && b[j] != '\t' {
+			j++
+		}
+		if j == i {
+			return 0, fmt.Errorf("%w: unexpected %q at byte %d", ErrSyntax, c, i)
+		}
+		return j, nil
+	}
+}
+
+// String decodes the JSON string v, taking the fast way when it has no
+// escapes; null leaves dst as it is, as encoding/json does.
+func String(v []byte, dst *string) error {
+	if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		*dst = string(v[1 : len(v)-1])
+		return nil
+	}
+	return json.Unmarshal(v, dst)
+}
+
+// Plain returns the contents of the JSON string v when it has no escapes
+// and is valid UTF-8, without copying: the caller must not keep it.
+func Plain(v []byte) ([]byte, bool) {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		return v[1 : len(v)-1], true
+	}
+	return nil, false
+}
+
+// Int decodes the JSON number v as an int; null leaves dst as it is.
+func Int(v []byte, dst *int) error {
+	return number(v, dst, func(s string, _ int) (int, error) { return strconv.Atoi(s) }, 0)
+}
+
+// Int64 decodes the JSON number v as an int64; null leaves dst as it is.
+func Int64(v []byte, dst *int64) error {
+	return number(v, dst, func(s string, _ int) (int64, error) { return strconv.ParseInt(s, 10, 64) }, 64)
+}
+
+// Float decodes the JSON number v as a float64; null leaves dst as it is.
+func Float(v []byte, dst *float64) error { return number(v, dst, strconv.ParseFloat, 64) }
+
+// Bool decodes the JSON boolean v; null leaves dst as it is.
+func Bool(v []byte, dst *bool) error {
+	switch string(v) {
+	case "true":
+		*dst = true
+	case "false":
+		*dst = false
+	case "null":
+	default:
+		return fmt.Errorf("%s is not a boolean", v)
+	}
+	return nil
+}
+
+// number decodes a JSON number with parse; null leaves dst as it is.
+func number[T any](v []byte, dst *T, parse func(string, int) (T, error), bits int) error {
+	if string(v) == "null" {
+		return nil
+	}
+	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') ||
+		strings.TrimLeft(string(v), "0123456789-+.eE") != "" { // what strconv takes beyond JSON: hex, _, Inf
+		return fmt.Errorf("%s is not a number", v)
+	}
+	n, err := parse(string(v), bits)
+	if err != nil {
+		return err
+	}
+	*dst = n
+	return nil
+}
