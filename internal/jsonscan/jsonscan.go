@@ -159,16 +159,68 @@ func Plain(v []byte) ([]byte, bool) {
 
 // Int decodes the JSON number v as an int; null leaves dst as it is.
 func Int(v []byte, dst *int) error {
-	return number(v, dst, func(s string, _ int) (int, error) { return strconv.Atoi(s) }, 0)
+	var n int64
+	if err := Int64(v, &n); err != nil || string(v) == "null" {
+		return err
+	}
+	*dst = int(n)
+	return nil
 }
 
 // Int64 decodes the JSON number v as an int64; null leaves dst as it is.
+// Plain digits take a fast way; other forms go through strconv.
 func Int64(v []byte, dst *int64) error {
-	return number(v, dst, func(s string, _ int) (int64, error) { return strconv.ParseInt(s, 10, 64) }, 64)
+	if len(v) > 0 && len(v) < 19 {
+		var n int64
+		i := 0
+		if v[0] == '-' {
+			i = 1
+		}
+		ok := i < len(v)
+		for _, c := range v[i:] {
+			if c < '0' || c > '9' {
+				ok = false
+				break
+			}
+			n = n*10 + int64(c-'0')
+		}
+		if ok {
+			if i == 1 {
+				n = -n
+			}
+			*dst = n
+			return nil
+		}
+	}
+	if string(v) == "null" {
+		return nil
+	}
+	if err := checkNumber(v); err != nil {
+		return err
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return err
+	}
+	*dst = n
+	return nil
 }
 
 // Float decodes the JSON number v as a float64; null leaves dst as it is.
-func Float(v []byte, dst *float64) error { return number(v, dst, strconv.ParseFloat, 64) }
+func Float(v []byte, dst *float64) error {
+	if string(v) == "null" {
+		return nil
+	}
+	if err := checkNumber(v); err != nil {
+		return err
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return err
+	}
+	*dst = f
+	return nil
+}
 
 // Bool decodes the JSON boolean v; null leaves dst as it is.
 func Bool(v []byte, dst *bool) error {
@@ -184,19 +236,12 @@ func Bool(v []byte, dst *bool) error {
 	return nil
 }
 
-// number decodes a JSON number with parse; null leaves dst as it is.
-func number[T any](v []byte, dst *T, parse func(string, int) (T, error), bits int) error {
-	if string(v) == "null" {
-		return nil
-	}
+// checkNumber refuses what strconv takes beyond JSON numbers: hex, _,
+// Inf, NaN.
+func checkNumber(v []byte) error {
 	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') ||
-		strings.TrimLeft(string(v), "0123456789-+.eE") != "" { // what strconv takes beyond JSON: hex, _, Inf
+		strings.TrimLeft(string(v), "0123456789-+.eE") != "" {
 		return fmt.Errorf("%s is not a number", v)
 	}
-	n, err := parse(string(v), bits)
-	if err != nil {
-		return err
-	}
-	*dst = n
 	return nil
 }

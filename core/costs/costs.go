@@ -1,0 +1,426 @@
+package costs
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/core/projection"
+	"github.com/switchyard/switchyard/internal/jsonscan"
+)
+
+// ProjectionName is the model's projection (and checkpoint) name.
+const ProjectionName = "core.costs"
+
+// The totals a row keeps, as indexes into a totals array. Money is in
+// nano-dollars, latency in microseconds.
+const (
+	tCalls = iota
+	tFailed
+	tRetries
+	tFallbacks
+	tRetriedCalls
+	tFellBackCalls
+	tInputTokens
+	tOutputTokens
+	tCacheReadTokens
+	tCacheWriteTokens
+	tReasoningTokens
+	tCost
+	tInputCost
+	tCacheReadCost
+	tCacheWriteCost
+	tOutputCost
+	tReasoningCost
+	tRetryCost
+	tFallbackCost
+	tFailedCost
+	tUnpriced
+	tLatencyUS
+	nTotals
+)
+
+type totals [nTotals]int64
+
+func (t *totals) add(o *totals) {
+	for i := range t {
+		t[i] += o[i]
+	}
+}
+
+// summaryKey is a row of the summary table: an hour and the dimensions
+// most questions group by, as interned string ids (0 is "").
+type summaryKey struct {
+	hour                              int32 // hours since the Unix epoch, UTC
+	agent, team, model, provider, api uint32
+}
+
+// coarseKey is a row of the coarse table: a summary row split by user
+// and tag set.
+type coarseKey struct {
+	summaryKey
+	user uint32
+	tags uint32 // the tag set, without session and turn
+}
+
+// fineKey is a row of the fine table: a coarse row split by key, session
+// and decision.
+type fineKey struct {
+	coarseKey
+	key, session, decision uint32
+}
+
+// table is rows of totals in the order they were first seen, with an
+// index from key to row and the rows of each hour, so that a query of a
+// time range reads only its hours.
+type table[K comparable] struct {
+	keys  []K
+	vals  []totals
+	index map[K]int32
+	// hours lists the hours with rows, ascending; byHour their rows.
+	hours  []int32
+	byHour map[int32][]int32
+}
+
+func newTable[K comparable]() table[K] {
+	return table[K]{index: map[K]int32{}, byHour: map[int32][]int32{}}
+}
+
+func (t *table[K]) add(k K, hour int32, v *totals) int32 {
+	i, ok := t.index[k]
+	if !ok {
+		i = int32(len(t.keys))
+		t.index[k] = i
+		t.keys = append(t.keys, k)
+		t.vals = append(t.vals, totals{})
+		rows, seen := t.byHour[hour]
+		if !seen {
+			// Events come in time order but for the odd late one, so
+			// the new hour is nearly always the last.
+			at, _ := slices.BinarySearch(t.hours, hour)
+			t.hours = slices.Insert(t.hours, at, hour)
+		}
+		t.byHour[hour] = append(rows, i)
+	}
+	t.vals[i].add(v)
+	return i
+}
+
+// rowsIn calls fn with the rows of each hour in [from, to), in order.
+func (t *table[K]) rowsIn(from, to int32, fn func(rows []int32)) {
+	at, _ := slices.BinarySearch(t.hours, from)
+	for _, h := range t.hours[at:] {
+		if h >= to {
+			return
+		}
+		fn(t.byHour[h])
+	}
+}
+
+// Model is the cost read model. It is a projection.Projection; its
+// queries are safe to run while a Runner feeds it.
+type Model struct {
+	mu      sync.RWMutex
+	strs    []string          // interned strings; strs[0] is ""
+	ids     map[string]uint32 // the reverse of strs
+	fine    table[fineKey]
+	coarse  table[coarseKey]
+	summary table[summaryKey]
+	// sessionRows lists the fine rows of each session, for the queries
+	// of one session or decision.
+	sessionRows map[uint32][]int32
+	// tagSets lists the ids of the interned tag sets.
+	tagSets []uint32
+
+	// scratch for Apply, which runs on one goroutine at a time.
+	tagBuf  []byte
+	tagKV   [][2][]byte
+	scratch call
+}
+
+var _ projection.Projection = (*Model)(nil)
+
+// New returns an empty model.
+func New() *Model {
+	m := &Model{}
+	m.reset()
+	return m
+}
+
+func (m *Model) reset() {
+	m.strs, m.ids = []string{""}, map[string]uint32{"": 0}
+	m.fine, m.coarse, m.summary = newTable[fineKey](), newTable[coarseKey](), newTable[summaryKey]()
+	m.sessionRows = map[uint32][]int32{}
+	m.tagSets = nil
+}
+
+// Name implements projection.Projection.
+func (m *Model) Name() string { return ProjectionName }
+
+// intern returns the id of b, adding it if new. The lookup does not
+// allocate; only a new string is copied.
+func (m *Model) intern(b []byte) uint32 {
+	if id, ok := m.ids[string(b)]; ok {
+		return id
+	}
+	s := string(b)
+	id := uint32(len(m.strs))
+	m.strs = append(m.strs, s)
+	m.ids[s] = id
+	return id
+}
+
+// call is what the model reads from a call event's data. Strings are
+// byte slices into the event's data, valid during Apply.
+type call struct {
+	keyID, api, provider                     []byte
+	targetModel, requestModel, responseModel []byte
+	session, turn                            []byte
+	via                                      []byte
+	attempts, retries, fallbacks             int64
+	v                                        totals
+	costUSD                                  [6]float64 // total, input, cache read, cache write, output, reasoning
+	unpriced                                 bool
+	latencyMS                                float64
+}
+
+var viaRetry = []byte("retry")
+
+// costFields are the JSON members of the cost breakdown, in costUSD's order.
+var costFields = [6]string{"cost_usd", "input_cost_usd", "cache_read_cost_usd", "cache_write_cost_usd", "output_cost_usd", "reasoning_cost_usd"}
+
+// Apply implements projection.Projection: it adds a model.call.completed
+// or model.call.failed event to its rows. Other events are ignored.
+func (m *Model) Apply(e *event.Event) error {
+	failed := e.Type == "model.call.failed"
+	if !failed && e.Type != "model.call.completed" {
+		return nil
+	}
+	if t, ok := event.Lookup(e.Type); ok && e.Metadata.Schema > t.Schema {
+		return fmt.Errorf("%s event has schema %d, newer than this build knows (%d): upgrade switchyard", e.Type, e.Metadata.Schema, t.Schema)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := &m.scratch
+	*c = call{}
+	m.tagKV = m.tagKV[:0]
+	if err := m.decode(e.Data, c); err != nil {
+		return fmt.Errorf("decode %s event %s: %w", e.Type, e.ID, err)
+	}
+	for i, usd := range c.costUSD {
+		if usd < 0 || usd > 1e9 || math.IsNaN(usd) {
+			return fmt.Errorf("%s event %s has %s %v: a cost is between 0 and 1e9 dollars; fix the event's writer", e.Type, e.ID, costFields[i], usd)
+		}
+		c.v[tCost+i] = int64(math.Round(usd * 1e9))
+	}
+	v := &c.v
+	v[tCalls] = 1
+	v[tLatencyUS] = int64(math.Round(c.latencyMS * 1000))
+	if c.unpriced {
+		v[tUnpriced] = 1
+	}
+	if c.retries == 0 && c.fallbacks == 0 && len(c.via) == 0 && c.attempts > 1 {
+		// Written before calls said how they got there: the extra
+		// attempts were retries or fallbacks, and which is not known.
+		c.retries, c.via = c.attempts-1, viaRetry
+	}
+	v[tRetries], v[tFallbacks] = c.retries, c.fallbacks
+	switch {
+	case failed:
+		v[tFailed], v[tFailedCost] = 1, v[tCost]
+	case string(c.via) == "retry":
+		v[tRetriedCalls], v[tRetryCost] = 1, v[tCost]
+	case string(c.via) == "fallback":
+		v[tFellBackCalls], v[tFallbackCost] = 1, v[tCost]
+	}
+
+	session := c.session
+	sessionID := uint32(0)
+	if md := e.Metadata.Session; md != "" {
+		sessionID = m.internString(md) // the key's own tag, which the gateway put there
+	} else {
+		sessionID = m.intern(session)
+	}
+	model := c.targetModel
+	if len(model) == 0 { // written before calls named their target model
+		model = c.responseModel
+	}
+	if len(model) == 0 {
+		model = c.requestModel
+	}
+	keyID := m.intern(c.keyID)
+	if keyID == 0 {
+		if k, ok := strings.CutPrefix(e.Stream, "calls-"); ok {
+			keyID = m.internString(k)
+		}
+	}
+	ck := coarseKey{
+		summaryKey: summaryKey{hour: hourOf(e.Time), agent: m.internString(e.Metadata.Agent), team: m.internString(e.Metadata.Team),
+			model: m.intern(model), provider: m.intern(c.provider), api: m.intern(c.api)},
+		user: m.internString(e.Metadata.User), tags: m.internTags(),
+	}
+	fk := fineKey{coarseKey: ck, key: keyID, session: sessionID}
+	if sessionID != 0 && len(c.turn) > 0 {
+		m.tagBuf = append(append(append(m.tagBuf[:0], m.strs[sessionID]...), '/'), c.turn...)
+		fk.decision = m.intern(m.tagBuf)
+	}
+	m.summary.add(ck.summaryKey, ck.hour, v)
+	m.coarse.add(ck, ck.hour, v)
+	n := len(m.fine.keys)
+	row := m.fine.add(fk, ck.hour, v)
+	if int(row) == n && fk.session != 0 {
+		m.sessionRows[fk.session] = append(m.sessionRows[fk.session], row)
+	}
+	return nil
+}
+
+func (m *Model) internString(s string) uint32 {
+	if id, ok := m.ids[s]; ok {
+		return id
+	}
+	return m.intern([]byte(s))
+}
+
+// internTags interns the tag set in m.tagKV, sorted, without session and
+// turn, as "k=v\x00k=v".
+func (m *Model) internTags() uint32 {
+	if len(m.tagKV) == 0 {
+		return 0
+	}
+	slices.SortFunc(m.tagKV, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
+	b := m.tagBuf[:0]
+	for i, kv := range m.tagKV {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(append(append(b, kv[0]...), '='), kv[1]...)
+	}
+	m.tagBuf = b
+	n := len(m.strs)
+	id := m.intern(b)
+	if len(m.strs) > n {
+		m.tagSets = append(m.tagSets, id)
+	}
+	return id
+}
+
+// str decodes a JSON string member: a slice of v when it has no escapes
+// (no copy), else a decoded copy (rare, and allowed to allocate).
+func str(v []byte) ([]byte, error) {
+	if p, ok := jsonscan.Plain(v); ok {
+		return p, nil
+	}
+	if string(v) == "null" {
+		return nil, nil
+	}
+	var s string
+	if err := jsonscan.String(v, &s); err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
+}
+
+// decode reads the members the model needs from a call event's data.
+func (m *Model) decode(data []byte, c *call) error {
+	var err error
+	scanErr := jsonscan.Members(data, func(key []byte, start, end int) bool {
+		v := data[start:end]
+		switch string(key) {
+		case "key_id":
+			c.keyID, err = str(v)
+		case "tags":
+			err = m.decodeTags(v, c)
+		case "api":
+			c.api, err = str(v)
+		case "gen_ai.provider.name":
+			c.provider, err = str(v)
+		case "target_model":
+			c.targetModel, err = str(v)
+		case "gen_ai.request.model":
+			c.requestModel, err = str(v)
+		case "gen_ai.response.model":
+			c.responseModel, err = str(v)
+		case "via":
+			c.via, err = str(v)
+		case "attempts":
+			err = jsonscan.Int64(v, &c.attempts)
+		case "retries":
+			err = jsonscan.Int64(v, &c.retries)
+		case "fallbacks":
+			err = jsonscan.Int64(v, &c.fallbacks)
+		case "gen_ai.usage.input_tokens":
+			err = jsonscan.Int64(v, &c.v[tInputTokens])
+		case "gen_ai.usage.output_tokens":
+			err = jsonscan.Int64(v, &c.v[tOutputTokens])
+		case "gen_ai.usage.cache_read.input_tokens":
+			err = jsonscan.Int64(v, &c.v[tCacheReadTokens])
+		case "gen_ai.usage.cache_creation.input_tokens":
+			err = jsonscan.Int64(v, &c.v[tCacheWriteTokens])
+		case "gen_ai.usage.reasoning.output_tokens":
+			err = jsonscan.Int64(v, &c.v[tReasoningTokens])
+		case "cost_usd":
+			err = jsonscan.Float(v, &c.costUSD[0])
+		case "input_cost_usd":
+			err = jsonscan.Float(v, &c.costUSD[1])
+		case "cache_read_cost_usd":
+			err = jsonscan.Float(v, &c.costUSD[2])
+		case "cache_write_cost_usd":
+			err = jsonscan.Float(v, &c.costUSD[3])
+		case "output_cost_usd":
+			err = jsonscan.Float(v, &c.costUSD[4])
+		case "reasoning_cost_usd":
+			err = jsonscan.Float(v, &c.costUSD[5])
+		case "unpriced":
+			err = jsonscan.Bool(v, &c.unpriced)
+		case "latency_ms":
+			err = jsonscan.Float(v, &c.latencyMS)
+		}
+		if err != nil {
+			err = fmt.Errorf("%s: %w", key, err)
+		}
+		return err == nil
+	})
+	return cmp.Or(scanErr, err)
+}
+
+// decodeTags reads a call's tags: session and turn apart, the rest into
+// m.tagKV.
+func (m *Model) decodeTags(v []byte, c *call) error {
+	if string(v) == "null" {
+		return nil
+	}
+	var err error
+	scanErr := jsonscan.Members(v, func(key []byte, start, end int) bool {
+		var val []byte
+		if val, err = str(v[start:end]); err != nil {
+			return false
+		}
+		switch string(key) {
+		case "session":
+			c.session = val
+		case "turn":
+			c.turn = val
+		default:
+			if bytes.ContainsAny(key, "\\=\x00") || bytes.IndexByte(val, 0) >= 0 {
+				err = fmt.Errorf("tag %q: a tag name has no '=', escape or NUL, a value no NUL", key)
+				return false
+			}
+			m.tagKV = append(m.tagKV, [2][]byte{key, val})
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("tags: %w", err)
+	}
+	return scanErr
+}
+
+// hourString formats an hour bucket.
+func hourString(h int32) string { return unixHour(h).Format("2006-01-02T15:00Z") }
+
+func dayString(d int32) string { return unixHour(d * 24).Format("2006-01-02") }

@@ -1,0 +1,148 @@
+package costs
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The snapshot is binary: a cost model of ten million events has some
+// hundreds of thousands of rows, which JSON would make slow to save and
+// restore. It holds the strings and the fine table; the coarse and summary
+// tables and the session index are rebuilt from them.
+//
+//	"costs1" uvarint(len(strs)-1) { uvarint(len) bytes }...
+//	uvarint(rows) { varint(hour) uvarint(agent team user model provider api tags key session decision)
+//	                varint(totals)... }...
+const snapshotMagic = "costs1"
+
+// Snapshot implements projection.Projection.
+func (m *Model) Snapshot() ([]byte, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	b := make([]byte, 0, 64+len(m.fine.keys)*48)
+	b = append(b, snapshotMagic...)
+	b = binary.AppendUvarint(b, uint64(len(m.strs)-1))
+	for _, s := range m.strs[1:] {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m.fine.keys)))
+	for i := range m.fine.keys {
+		k := &m.fine.keys[i]
+		b = binary.AppendVarint(b, int64(k.hour))
+		for _, id := range [...]uint32{k.agent, k.team, k.user, k.model, k.provider, k.api, k.tags, k.key, k.session, k.decision} {
+			b = binary.AppendUvarint(b, uint64(id))
+		}
+		for _, v := range m.fine.vals[i] {
+			b = binary.AppendVarint(b, v)
+		}
+	}
+	return b, nil
+}
+
+// Restore implements projection.Projection.
+func (m *Model) Restore(state []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reset()
+	if state == nil {
+		return nil
+	}
+	if err := m.restore(state); err != nil {
+		m.reset()
+		return fmt.Errorf("restore the cost model: %w (rebuild it)", err)
+	}
+	return nil
+}
+
+var errShort = errors.New("snapshot ends early")
+
+func (m *Model) restore(b []byte) error {
+	if len(b) < len(snapshotMagic) || string(b[:len(snapshotMagic)]) != snapshotMagic {
+		return errors.New("not a cost model snapshot of this version")
+	}
+	b = b[len(snapshotMagic):]
+	uv := func() (uint64, error) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, errShort
+		}
+		b = b[n:]
+		return v, nil
+	}
+	sv := func() (int64, error) {
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			return 0, errShort
+		}
+		b = b[n:]
+		return v, nil
+	}
+	n, err := uv()
+	if err != nil {
+		return err
+	}
+	for range n {
+		l, err := uv()
+		if err != nil {
+			return err
+		}
+		if uint64(len(b)) < l {
+			return errShort
+		}
+		s := string(b[:l])
+		b = b[l:]
+		if _, dup := m.ids[s]; dup {
+			return fmt.Errorf("string %q twice", s)
+		}
+		m.ids[s] = uint32(len(m.strs))
+		m.strs = append(m.strs, s)
+	}
+	rows, err := uv()
+	if err != nil {
+		return err
+	}
+	tagSets := map[uint32]bool{}
+	for range rows {
+		var k fineKey
+		h, err := sv()
+		if err != nil {
+			return err
+		}
+		k.hour = int32(h)
+		for _, dst := range [...]*uint32{&k.agent, &k.team, &k.user, &k.model, &k.provider, &k.api, &k.tags, &k.key, &k.session, &k.decision} {
+			id, err := uv()
+			if err != nil {
+				return err
+			}
+			if id >= uint64(len(m.strs)) {
+				return fmt.Errorf("string id %d out of range", id)
+			}
+			*dst = uint32(id)
+		}
+		var v totals
+		for i := range v {
+			if v[i], err = sv(); err != nil {
+				return err
+			}
+		}
+		if _, dup := m.fine.index[k]; dup {
+			return errors.New("a row twice")
+		}
+		row := m.fine.add(k, k.hour, &v)
+		m.coarse.add(k.coarseKey, k.hour, &v)
+		m.summary.add(k.summaryKey, k.hour, &v)
+		if k.session != 0 {
+			m.sessionRows[k.session] = append(m.sessionRows[k.session], row)
+		}
+		if k.tags != 0 && !tagSets[k.tags] {
+			tagSets[k.tags] = true
+			m.tagSets = append(m.tagSets, k.tags)
+		}
+	}
+	if len(b) != 0 {
+		return fmt.Errorf("%d bytes after the last row", len(b))
+	}
+	return nil
+}
