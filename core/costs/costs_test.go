@@ -381,3 +381,27 @@ func TestOutputs(t *testing.T) {
 		t.Fatalf("json: %s", j)
 	}
 }
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2026, 12, 3, 14, 30, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"":                     {},
+		"today":                time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC),
+		"yesterday":            time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC),
+		"7d":                   now.AddDate(0, 0, -7),
+		"2w":                   now.AddDate(0, 0, -14),
+		"36h":                  now.Add(-36 * time.Hour),
+		"2026-11-30":           time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC),
+		"2026-11-30T08:00:00Z": time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC),
+	} {
+		got, err := costs.ParseTime(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"last week", "7", "-3d", "d"} {
+		if _, err := costs.ParseTime(bad, now); err == nil || !strings.Contains(err.Error(), "7d") {
+			t.Errorf("ParseTime(%q) = %v, want an error showing the forms", bad, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -462,4 +463,41 @@ func floorDiv64(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// ParseTime reads a query's since or until: "" (an open end), "today"
+// or "yesterday" (midnight UTC), a time ago ("7d", "2w", "36h", "90m"), a
+// date ("2026-12-01", midnight UTC) or an RFC 3339 time.
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	midnight := now.UTC().Truncate(24 * time.Hour)
+	switch s {
+	case "":
+		return time.Time{}, nil
+	case "now":
+		return now, nil
+	case "today":
+		return midnight, nil
+	case "yesterday":
+		return midnight.AddDate(0, 0, -1), nil
+	}
+	if n, unit := strings.TrimRight(s, "dw"), s[len(strings.TrimRight(s, "dw")):]; len(unit) == 1 && n != "" {
+		days, err := strconv.Atoi(n)
+		if err == nil && days >= 0 && days <= 100*366 {
+			if unit == "w" {
+				days *= 7
+			}
+			return now.AddDate(0, 0, -days), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: use today, yesterday, a time ago (7d, 2w, 36h), a date (2026-12-01) or an RFC 3339 time", s)
 }

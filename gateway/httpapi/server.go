@@ -68,6 +68,10 @@ type Config struct {
 	SessionsWaiter CatalogWaiter `json:"-"`
 	// Agents serves /api/v1/agents; nil leaves it out.
 	Agents Agents `json:"-"`
+	// Costs serves /api/v1/costs; nil leaves it out. CostsWaiter, if
+	// set, lets a query wait (up to 2s) for the model to catch up.
+	Costs       Costs         `json:"-"`
+	CostsWaiter CatalogWaiter `json:"-"`
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on
 	// every request under /api/v1 (the event log, keys, plugins, reload).
 	// The model APIs take virtual keys instead, and /healthz, /readyz and
@@ -180,6 +184,7 @@ func (s *Server) routes() {
 	s.adminRoutes(v1)
 	s.agentRoutes(v1)
 	s.sessionRoutes(v1)
+	s.costRoutes(v1)
 	if s.cfg.Metrics != nil {
 		s.app.Get("/metrics", s.cfg.Metrics)
 	}

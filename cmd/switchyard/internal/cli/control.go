@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/core/agent"
+	"github.com/switchyard/switchyard/core/costs"
 	"github.com/switchyard/switchyard/core/projection"
 	"github.com/switchyard/switchyard/core/session"
 	"github.com/switchyard/switchyard/eventstore"
@@ -29,8 +30,15 @@ type controlPlane struct {
 	sessions *session.Registry
 	// sessionsRunner follows the log for the session registry.
 	sessionsRunner *projection.Runner
-	stop           func() // stops the runners after each saved a last checkpoint
+	// costs is the cost read model, costsRunner its runner.
+	costs       *costs.Model
+	costsRunner *projection.Runner
+	stop        func() // stops the runners after each saved a last checkpoint
 }
+
+// costsCheckpoints: the cost model's snapshot is tens of megabytes on a
+// large log, so it is saved less often than the small registries'.
+var costsCheckpoints = projection.RunnerConfig{CheckpointEvery: 500_000, CheckpointInterval: time.Minute}
 
 // startControl catches the agent and session registries up with the
 // log and keeps them current. Sessions the log says are running lost
@@ -38,12 +46,16 @@ type controlPlane struct {
 // interrupted before it returns.
 func startControl(ctx context.Context, store eventstore.Store, cps projection.CheckpointStore, log *slog.Logger) (*controlPlane, error) {
 	start := time.Now()
-	agents, sessions := agent.NewRegistry(), session.NewRegistry()
+	agents, sessions, spend := agent.NewRegistry(), session.NewRegistry(), costs.New()
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	var runners []*projection.Runner
-	for _, p := range []projection.Projection{agents, sessions} {
-		r := projection.NewRunner(p, store, cps, projection.RunnerConfig{}, log.With("component", "projection", "projection", p.Name()))
+	for _, p := range []projection.Projection{agents, sessions, spend} {
+		cfg := projection.RunnerConfig{}
+		if p == spend {
+			cfg = costsCheckpoints
+		}
+		r := projection.NewRunner(p, store, cps, cfg, log.With("component", "projection", "projection", p.Name()))
 		runners = append(runners, r)
 		wg.Add(1)
 		go func() {
@@ -57,7 +69,8 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 		agents:         &agent.Service{Registry: agents, Store: store},
 		sessions:       sessions,
 		sessionsRunner: runners[1],
-		stop:           func() { cancel(); wg.Wait() },
+		costs:          spend, costsRunner: runners[2],
+		stop: func() { cancel(); wg.Wait() },
 	}
 	fail := func(err error) (*controlPlane, error) {
 		cp.stop()
@@ -69,7 +82,9 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 	}
 	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
 	defer wcancel()
-	for _, r := range runners {
+	// The cost model may take a while to rebuild on a large log: queries
+	// wait for it, not the start.
+	for _, r := range runners[:2] {
 		if err := r.WaitFor(wctx, head); err != nil {
 			return fail(fmt.Errorf("catching up with the event log: %w", err))
 		}

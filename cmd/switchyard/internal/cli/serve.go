@@ -210,6 +210,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	srv, err := httpapi.New(httpapi.Config{
 		Version: Version(), Catalog: catalog, CatalogWaiter: runner,
 		Gateway: gw, Admin: gw, Agents: control.agents, Sessions: control.sessions, SessionControl: sessions, SessionsWaiter: control.sessionsRunner,
+		Costs: control.costs, CostsWaiter: control.costsRunner,
 		Metrics:    adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
 		AdminToken: token,
 	}, store, log.With("component", "httpapi"))
