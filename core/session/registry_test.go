@@ -52,6 +52,7 @@ func TestRegistryLifecycle(t *testing.T) {
 		if s, _ := r.Get(id); s.Status != want {
 			t.Fatalf("status %s after %s, want %s", s.Status, evs[len(evs)-1].Type, want)
 		}
+		now = now.Add(time.Minute)
 	}
 	step(StatusIdle, mustEvent(t, "session.created", Created{ID: id, Agent: "reviewer", AgentRevision: 2, Harness: "claude-code", Model: "sim-small", Prompt: "review"}))
 	step(StatusRunning, mustEvent(t, "session.turn.started", TurnStarted{Turn: 1, Mode: ModeStart, Prompt: "review", Node: "n1"}),
@@ -64,6 +65,10 @@ func TestRegistryLifecycle(t *testing.T) {
 	s, _ := r.Get(id)
 	if s.HarnessSessionID != "h-1" || s.Turns != 2 || s.ToolCalls != 1 || s.Denials != 1 || s.Result != "looks good" || s.Agent != "reviewer" || s.Version != 6 {
 		t.Fatalf("session = %+v", s)
+	}
+	// Turn 1 ran a minute; turn 2 is in flight.
+	if s.RunningMS != 60_000 || s.TurnStartedAt.IsZero() {
+		t.Fatalf("running %d ms, turn started at %v: want 60000 and a time", s.RunningMS, s.TurnStartedAt)
 	}
 
 	// A stale writer (another registry that missed the last turn) is refused.
@@ -103,8 +108,8 @@ func TestRegistryLifecycle(t *testing.T) {
 		t.Fatalf("interrupt = %v, %v", ids, err)
 	}
 	got, _ := rebuilt.Get(id)
-	if got.Status != StatusInterrupted || got.LastError != "switchyard restarted while the turn ran" {
-		t.Fatalf("after interrupt: %+v", got)
+	if got.Status != StatusInterrupted || got.LastError != "switchyard restarted while the turn ran" || got.RunningMS != 120_000 {
+		t.Fatalf("after interrupt: %+v (running %d ms: turn 2's minute counts until the interruption)", got, got.RunningMS)
 	}
 	if ids, err := rebuilt.InterruptRunning(ctx, st, "again", now); err != nil || len(ids) != 0 {
 		t.Fatalf("second interrupt = %v, %v: nothing is running any more", ids, err)

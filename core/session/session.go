@@ -186,8 +186,21 @@ type Session struct {
 	Node             string    `json:"node,omitempty"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
+	// RunningMS is the time its turns have run, in milliseconds: from
+	// each session.turn.started to the turn's end or interruption.
+	// TurnStartedAt is when the turn in flight began.
+	RunningMS     int64     `json:"running_ms"`
+	TurnStartedAt time.Time `json:"turn_started_at,omitzero"`
 	// Version is the version of its stream's last event.
 	Version uint64 `json:"version"`
+}
+
+// endTurn adds the time of the turn in flight, if any, to RunningMS.
+func (s *Session) endTurn(at time.Time) {
+	if !s.TurnStartedAt.IsZero() && at.After(s.TurnStartedAt) {
+		s.RunningMS += at.Sub(s.TurnStartedAt).Milliseconds()
+	}
+	s.TurnStartedAt = time.Time{}
 }
 
 // apply folds one event of the session's stream into s.
@@ -214,6 +227,7 @@ func (s *Session) apply(e *event.Event) error {
 			return err
 		}
 		s.Status, s.Turns, s.Node, s.LastError = StatusRunning, max(s.Turns, t.Turn), t.Node, ""
+		s.TurnStartedAt = e.Time
 		if t.Mode != ModeResume {
 			s.LastPrompt = t.Prompt
 		}
@@ -222,6 +236,7 @@ func (s *Session) apply(e *event.Event) error {
 		if err := decode(&t); err != nil {
 			return err
 		}
+		s.endTurn(e.Time)
 		switch t.Outcome {
 		case OutcomeCompleted:
 			s.Status, s.Result = StatusIdle, t.Result
@@ -238,6 +253,7 @@ func (s *Session) apply(e *event.Event) error {
 			return err
 		}
 		s.Status, s.LastError = StatusInterrupted, i.Reason
+		s.endTurn(e.Time)
 	case "session.paused":
 		s.Status = StatusPaused
 	case "session.stopped":

@@ -29,17 +29,8 @@ func (s *Server) getCosts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// The gateway batches its events: flush them, so that a call that
-	// has returned is in the answer.
-	if f, ok := s.cfg.Gateway.(interface{ Flush(context.Context) error }); ok {
-		if err := f.Flush(c.UserContext()); err != nil {
-			return err
-		}
-	}
-	if w := s.cfg.CostsWaiter; w != nil {
-		if err := s.catchUp(c.UserContext(), w, "the cost model"); err != nil {
-			return err
-		}
+	if err := s.costsCaughtUp(c.UserContext()); err != nil {
+		return err
 	}
 	rep, err := s.cfg.Costs.Query(q)
 	if err != nil {
@@ -56,6 +47,20 @@ func (s *Server) getCosts(c *fiber.Ctx) error {
 	default:
 		return c.JSON(rep.JSON())
 	}
+}
+
+// costsCaughtUp waits for the cost model to have every call that has
+// returned: the gateway batches its events, so they are flushed first.
+func (s *Server) costsCaughtUp(ctx context.Context) error {
+	if f, ok := s.cfg.Gateway.(interface{ Flush(context.Context) error }); ok {
+		if err := f.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	if w := s.cfg.CostsWaiter; w != nil {
+		return s.catchUp(ctx, w, "the cost model")
+	}
+	return nil
 }
 
 // costQuery reads a cost query from the request's parameters.

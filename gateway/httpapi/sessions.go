@@ -2,14 +2,19 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/switchyard/switchyard/core/agent"
+	"github.com/switchyard/switchyard/core/costs"
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/session"
 	"github.com/switchyard/switchyard/eventstore"
@@ -49,6 +54,54 @@ type SessionCommand struct {
 type SessionDetail struct {
 	Session session.Session `json:"session"`
 	Events  []event.Event   `json:"events"`
+	// Usage is what its model calls used and cost, from the cost read
+	// model (absent when the server has none).
+	Usage *SessionUsage `json:"usage,omitempty"`
+}
+
+// SessionUsage is a session's model calls: in all, by model and provider,
+// and by decision (turn).
+type SessionUsage struct {
+	Total     costs.Summary   `json:"total"`
+	Models    []costs.JSONRow `json:"models"`
+	Decisions []costs.JSONRow `json:"decisions"`
+}
+
+// sessionUsage asks the cost model about session id.
+func (s *Server) sessionUsage(id string) (*SessionUsage, error) {
+	where := []costs.Filter{{Dim: dimSession, Value: id}}
+	byModel, err := s.cfg.Costs.Query(costs.Query{By: []costs.Dim{dimModel, dimProvider}, Where: where})
+	if err != nil {
+		return nil, err
+	}
+	byDecision, err := s.cfg.Costs.Query(costs.Query{By: []costs.Dim{dimDecision}, Where: where})
+	if err != nil {
+		return nil, err
+	}
+	m, d := byModel.JSON(), byDecision.JSON()
+	// Decisions in turn order, not by cost: a timeline.
+	slices.SortFunc(d.Rows, func(a, b costs.JSONRow) int {
+		return cmp.Compare(turnOf(a.Group["decision"]), turnOf(b.Group["decision"]))
+	})
+	return &SessionUsage{Total: m.Total, Models: m.Rows, Decisions: d.Rows}, nil
+}
+
+var dimSession, dimModel, dimProvider, dimDecision = mustDim("session"), mustDim("model"), mustDim("provider"), mustDim("decision")
+
+func mustDim(name string) costs.Dim {
+	d, err := costs.ParseDim(name)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// turnOf is the turn of a decision "SESSION/TURN"; calls outside a turn
+// (no decision) sort first.
+func turnOf(decision string) int {
+	_, t, _ := strings.Cut(decision, "/")
+	n, _ := strconv.Atoi(t)
+	return n
 }
 
 func (s *Server) sessionRoutes(v1 fiber.Router) {
@@ -164,6 +217,16 @@ func (s *Server) getSession(c *fiber.Ctx) error {
 			Message: fmt.Sprintf("no session %q: list sessions with `switchyard session list`", id)}
 	}
 	out := SessionDetail{Session: *ses, Events: []event.Event{}}
+	if s.cfg.Costs != nil {
+		if err := s.costsCaughtUp(c.UserContext()); err != nil {
+			return err
+		}
+		u, err := s.sessionUsage(id)
+		if err != nil {
+			return err
+		}
+		out.Usage = u
+	}
 	for e, err := range s.store.ReadStream(c.UserContext(), session.Stream(id), eventstore.ReadOptions{}) {
 		if err != nil {
 			return err

@@ -123,6 +123,10 @@ func (a *app) sessionShowCmd() *cobra.Command {
 			if s.LastError != "" {
 				fmt.Fprintf(a.io.Out, "last error: %s\n", s.LastError)
 			}
+			fmt.Fprintf(a.io.Out, "ran %s\n", (time.Duration(s.RunningMS) * time.Millisecond).String())
+			if u := d.Usage; u != nil {
+				printSessionUsage(a.io.Out, u)
+			}
 			fmt.Fprintln(a.io.Out)
 			for _, e := range d.Events {
 				printTimeline(a.io.Out, &e)
@@ -133,6 +137,28 @@ func (a *app) sessionShowCmd() *cobra.Command {
 	a.addrFlag(cmd, &addr)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "the session and its events as one JSON object")
 	return cmd
+}
+
+// printSessionUsage prints what a session's model calls cost: in all,
+// by model, by decision.
+func printSessionUsage(w io.Writer, u *httpapi.SessionUsage) {
+	t := u.Total
+	fmt.Fprintf(w, "cost $%s: %d model call(s), %s input (%s cached), %s output tokens", dollars(t.CostUSD), t.Calls,
+		count(t.InputTokens), count(t.CacheReadTokens), count(t.OutputTokens))
+	if t.Retries+t.Fallbacks > 0 {
+		fmt.Fprintf(w, "; %d retries, %d fallbacks ($%s, $%s)", t.Retries, t.Fallbacks, dollars(t.RetryCostUSD), dollars(t.FallbackCostUSD))
+	}
+	fmt.Fprintln(w)
+	for _, m := range u.Models {
+		fmt.Fprintf(w, "  %s/%s: %d call(s), $%s\n", m.Group["provider"], m.Group["model"], m.Calls, dollars(m.CostUSD))
+	}
+	for _, d := range u.Decisions {
+		name := d.Group["decision"]
+		if name == "" {
+			name = "outside a turn"
+		}
+		fmt.Fprintf(w, "  decision %s: %d call(s), $%s\n", name, d.Calls, dollars(d.CostUSD))
+	}
 }
 
 func fnum(v any) float64 { f, _ := v.(float64); return f }

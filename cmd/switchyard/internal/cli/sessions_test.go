@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/core/session"
+	"github.com/switchyard/switchyard/gateway/httpapi"
 	"github.com/switchyard/switchyard/gateway/realclients"
 )
 
@@ -189,6 +191,22 @@ func TestSessionLifecycleClaudeCode(t *testing.T) {
 	}
 	if turns["1"] < 2 || turns["2"] < 1 || turns["3"] < 2 {
 		t.Fatalf("model calls by turn: %v", turns)
+	}
+	// The cost read model has the same calls, by decision.
+	var u struct {
+		Usage httpapi.SessionUsage `json:"usage"`
+	}
+	json.Unmarshal([]byte(cli(t, ctx, "", "session", "show", id, "--json", "--addr", addr).ok(t).out), &u)
+	byDecision := map[string]int{}
+	for _, d := range u.Usage.Decisions {
+		byDecision[d.Group["decision"]] = int(d.Calls)
+	}
+	if want := map[string]int{id + "/1": turns["1"], id + "/2": turns["2"], id + "/3": turns["3"]}; !maps.Equal(byDecision, want) ||
+		u.Usage.Total.Calls != int64(turns["1"]+turns["2"]+turns["3"]) || u.Usage.Total.CostUSD <= 0 {
+		t.Fatalf("usage %+v\nwant calls by decision %v", u.Usage, want)
+	}
+	if r := cli(t, ctx, "", "session", "show", id, "--addr", addr).ok(t); !strings.Contains(r.out, "decision "+id+"/3:") || !strings.Contains(r.out, "cost $") {
+		t.Fatalf("session show:\n%s", r.out)
 	}
 
 	// A fork goes on from there in a copy: the same conversation (the
