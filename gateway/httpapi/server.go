@@ -72,6 +72,10 @@ type Config struct {
 	// set, lets a query wait (up to 2s) for the model to catch up.
 	Costs       Costs         `json:"-"`
 	CostsWaiter CatalogWaiter `json:"-"`
+	// Audit serves /api/v1/audit; nil leaves it out. AuditWaiter as
+	// CostsWaiter.
+	Audit       Audit         `json:"-"`
+	AuditWaiter CatalogWaiter `json:"-"`
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on
 	// every request under /api/v1 (the event log, keys, plugins, reload).
 	// The model APIs take virtual keys instead, and /healthz, /readyz and
@@ -185,6 +189,7 @@ func (s *Server) routes() {
 	s.agentRoutes(v1)
 	s.sessionRoutes(v1)
 	s.costRoutes(v1)
+	s.auditRoutes(v1)
 	if s.cfg.Metrics != nil {
 		s.app.Get("/metrics", s.cfg.Metrics)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/core/agent"
+	"github.com/switchyard/switchyard/core/audit"
 	"github.com/switchyard/switchyard/core/costs"
 	"github.com/switchyard/switchyard/core/projection"
 	"github.com/switchyard/switchyard/core/session"
@@ -33,11 +34,15 @@ type controlPlane struct {
 	// costs is the cost read model, costsRunner its runner.
 	costs       *costs.Model
 	costsRunner *projection.Runner
+	// audit is the audit read model, auditRunner its runner.
+	audit       *audit.Model
+	auditRunner *projection.Runner
 	stop        func() // stops the runners after each saved a last checkpoint
 }
 
-// costsCheckpoints: the cost model's snapshot is tens of megabytes on a
-// large log, so it is saved less often than the small registries'.
+// costsCheckpoints: the cost and audit models' snapshots are tens of
+// megabytes on a large log, so they are saved less often than the small
+// registries'.
 var costsCheckpoints = projection.RunnerConfig{CheckpointEvery: 500_000, CheckpointInterval: time.Minute}
 
 // startControl catches the agent and session registries up with the
@@ -46,13 +51,13 @@ var costsCheckpoints = projection.RunnerConfig{CheckpointEvery: 500_000, Checkpo
 // interrupted before it returns.
 func startControl(ctx context.Context, store eventstore.Store, cps projection.CheckpointStore, log *slog.Logger) (*controlPlane, error) {
 	start := time.Now()
-	agents, sessions, spend := agent.NewRegistry(), session.NewRegistry(), costs.New()
+	agents, sessions, spend, trail := agent.NewRegistry(), session.NewRegistry(), costs.New(), audit.New()
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	var runners []*projection.Runner
-	for _, p := range []projection.Projection{agents, sessions, spend} {
+	for _, p := range []projection.Projection{agents, sessions, spend, trail} {
 		cfg := projection.RunnerConfig{}
-		if p == spend {
+		if p == spend || p == trail {
 			cfg = costsCheckpoints
 		}
 		r := projection.NewRunner(p, store, cps, cfg, log.With("component", "projection", "projection", p.Name()))
@@ -70,6 +75,7 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 		sessions:       sessions,
 		sessionsRunner: runners[1],
 		costs:          spend, costsRunner: runners[2],
+		audit: trail, auditRunner: runners[3],
 		stop: func() { cancel(); wg.Wait() },
 	}
 	fail := func(err error) (*controlPlane, error) {
@@ -82,8 +88,8 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 	}
 	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
 	defer wcancel()
-	// The cost model may take a while to rebuild on a large log: queries
-	// wait for it, not the start.
+	// The cost and audit models may take a while to rebuild on a large
+	// log: their queries wait for them, not the start.
 	for _, r := range runners[:2] {
 		if err := r.WaitFor(wctx, head); err != nil {
 			return fail(fmt.Errorf("catching up with the event log: %w", err))

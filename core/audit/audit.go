@@ -1,0 +1,212 @@
+// Package audit is the audit read model: who did what to which agent,
+// key, routing plugin, policy or session, from the event log, with every
+// stream's hash chain checked as the log is folded.
+//
+// An entry is an event that records a decision by someone (a person, a
+// schedule, the system): agent.applied, key.revoked, routing.plugin.enabled,
+// session.stopped, and so on. What agents and models did is not audit: it
+// is in the sessions' timelines and the cost model.
+//
+// Every event of every stream, audit entry or not, goes through a chain
+// check: its prev_hash must be the hash of its stream's previous event,
+// its version the next one, and its hash must match its contents. A
+// broken link does not stop the fold: it is a finding, kept and reported
+// by every query until the log is repaired, because an audit trail that
+// stops at the first tampered event would hide everything after it.
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/core/projection"
+)
+
+// ProjectionName is the model's projection (and checkpoint) name.
+const ProjectionName = "core.audit"
+
+// Entry is one audited action.
+type Entry struct {
+	Position uint64    `json:"position"`
+	Time     time.Time `json:"time"`
+	// Actor is who acted: "user:alice", "system", "gateway", "key:ID".
+	Actor string `json:"actor"`
+	// Action is the event type.
+	Action string `json:"action"`
+	// Target is what was acted on: "agent:NAME", "key:ID",
+	// "plugin:NAME", "policy:NAME" or "session:ID".
+	Target string `json:"target"`
+	// Detail is a short account: a reason, a digest, a mode.
+	Detail  string `json:"detail,omitempty"`
+	Stream  string `json:"stream"`
+	Version uint64 `json:"version"`
+	EventID string `json:"event_id"`
+	Hash    string `json:"hash"`
+}
+
+// Break is a broken link of a stream's hash chain.
+type Break struct {
+	Position uint64 `json:"position"`
+	Stream   string `json:"stream"`
+	Version  uint64 `json:"version"`
+	EventID  string `json:"event_id"`
+	Reason   string `json:"reason"`
+}
+
+// Chains is what the model knows of the log's hash chains.
+type Chains struct {
+	// Events and Streams count what was checked.
+	Events  uint64 `json:"events"`
+	Streams int    `json:"streams"`
+	// Breaks lists the broken links found, the first first.
+	Breaks []Break `json:"breaks"`
+}
+
+// Model is the audit read model. It is a projection.Projection; its
+// queries are safe to run while a Runner feeds it.
+type Model struct {
+	mu      sync.RWMutex
+	entries []Entry
+	heads   map[string]head // last event seen of each stream
+	events  uint64
+	breaks  []Break
+}
+
+type head struct {
+	version uint64
+	hash    event.Hash
+}
+
+var _ projection.Projection = (*Model)(nil)
+
+// New returns an empty model.
+func New() *Model { return &Model{heads: map[string]head{}} }
+
+// Name implements projection.Projection.
+func (m *Model) Name() string { return ProjectionName }
+
+// maxBreaks bounds the breaks kept: a log damaged at every event
+// must not fill the memory with findings; the count goes on.
+const maxBreaks = 1000
+
+// Apply implements projection.Projection.
+func (m *Model) Apply(e *event.Event) error {
+	reason := ""
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, seen := m.heads[e.Stream]
+	switch {
+	case !seen && e.StreamVersion != 0:
+		reason = fmt.Sprintf("the stream's first event in the log is version %d, not 0", e.StreamVersion)
+	case !seen && !e.PrevHash.IsZero():
+		reason = "the first event of a stream has a non-zero prev_hash"
+	case seen && e.StreamVersion != h.version+1:
+		reason = fmt.Sprintf("version %d follows version %d: versions must be dense", e.StreamVersion, h.version)
+	case seen && e.PrevHash != h.hash:
+		reason = fmt.Sprintf("prev_hash %s is not the hash %s of version %d", e.PrevHash, h.hash, h.version)
+	}
+	if reason == "" {
+		if got := e.ComputeHash(); got != e.Hash {
+			reason = fmt.Sprintf("hash %s does not match the event's contents (computed %s)", e.Hash, got)
+		}
+	}
+	if reason != "" && len(m.breaks) < maxBreaks {
+		m.breaks = append(m.breaks, Break{Position: e.Position, Stream: e.Stream, Version: e.StreamVersion, EventID: e.ID.String(), Reason: reason})
+	}
+	m.heads[e.Stream] = head{version: e.StreamVersion, hash: e.Hash}
+	m.events++
+
+	target, detail, ok := describe(e)
+	if !ok {
+		return nil
+	}
+	m.entries = append(m.entries, Entry{Position: e.Position, Time: e.Time, Actor: e.Metadata.Actor, Action: e.Type,
+		Target: target, Detail: detail, Stream: e.Stream, Version: e.StreamVersion, EventID: e.ID.String(), Hash: e.Hash.String()})
+	return nil
+}
+
+// describe says whether e is audited, and on what. Data that does not
+// decode still makes an entry, with what could be read: the audit trail
+// must not lose an action to a schema mistake.
+func describe(e *event.Event) (target, detail string, ok bool) {
+	kind, _, _ := strings.Cut(e.Type, ".")
+	switch {
+	case kind == "agent" || kind == "key" || strings.HasPrefix(e.Type, "routing.plugin."):
+	case kind == "policy" && e.Type != "policy.verdict":
+	case kind == "session" && slices.Contains([]string{"session.created", "session.turn.started", "session.paused", "session.stopped", "session.interrupted"}, e.Type):
+	default:
+		return "", "", false
+	}
+	var d struct {
+		Name       string `json:"name"`
+		ID         string `json:"id"`
+		Reason     string `json:"reason"`
+		Digest     string `json:"digest"`
+		Source     string `json:"source"`
+		Mode       string `json:"mode"`
+		Turn       int    `json:"turn"`
+		Agent      string `json:"agent"`
+		Prompt     string `json:"prompt"`
+		ForkOf     string `json:"fork_of"`
+		Definition struct {
+			Name string `json:"name"`
+		} `json:"definition"`
+		Key struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"key"`
+	}
+	_ = json.Unmarshal(e.Data, &d)
+	short := func(s string) string {
+		if len(s) > 80 {
+			return s[:77] + "..."
+		}
+		return s
+	}
+	var parts []string
+	add := func(k, v string) {
+		if v != "" {
+			parts = append(parts, k+" "+v)
+		}
+	}
+	switch kind {
+	case "agent":
+		target = "agent:" + first(d.Definition.Name, d.Name, e.Metadata.Agent)
+		add("digest", short(d.Digest))
+	case "key":
+		target = "key:" + first(d.Key.ID, d.ID)
+		add("name", d.Key.Name)
+	case "routing":
+		target = "plugin:" + d.Name
+		add("digest", short(d.Digest))
+		add("from", d.Source)
+	case "policy":
+		target = "policy:" + d.Name
+	case "session":
+		target = "session:" + first(e.Metadata.Session, d.ID, strings.TrimPrefix(e.Stream, "session-"))
+		add("agent", d.Agent)
+		add("fork of", d.ForkOf)
+		if d.Mode != "" {
+			add("turn", fmt.Sprintf("%d (%s)", d.Turn, d.Mode))
+		}
+		if d.Prompt != "" {
+			add("prompt", fmt.Sprintf("%q", short(d.Prompt)))
+		}
+	}
+	add("reason", short(d.Reason))
+	return target, strings.Join(parts, ", "), true
+}
+
+func first(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
