@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchyard/switchyard/core/event"
 )
 
 // RunnerConfig configures a Runner.
@@ -28,11 +30,56 @@ func (c *RunnerConfig) setDefaults() {
 	}
 }
 
-// Runner keeps one projection up to date with the log.
+// saveShare bounds the time a runner spends saving checkpoints: after a
+// save that took d, the next waits at least d/saveShare (2%). A large model's
+// snapshot can take a good part of a second, and saving it every 10,000
+// events of a rebuild would make the rebuild quadratic.
+const saveShare = 0.02
+
+// Group runs several projections over one subscription to the log: the
+// events are read and decoded once, and each projection folds them on a
+// goroutine of its own, so that they use the cores there are. Each keeps
+// its own checkpoints: a projection behind the others (new, or rebuilt)
+// starts the subscription from its position, and the others skip what
+// they have.
+//
+// A projection whose Apply fails stops alone: the others go on, and Run
+// returns its error when ctx is done.
+type Group struct {
+	src     Source
+	cps     CheckpointStore
+	log     *slog.Logger
+	members []*Runner
+	ran     atomic.Bool
+}
+
+// NewGroup returns an empty group over src, keeping checkpoints in cps.
+// A nil log discards.
+func NewGroup(src Source, cps CheckpointStore, log *slog.Logger) *Group {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Group{src: src, cps: cps, log: log}
+}
+
+// Add adds p to the group, before Run. The Runner it returns follows p's
+// progress (Position, WaitFor) and can forget its checkpoint (Rebuild);
+// the group runs it.
+func (g *Group) Add(p Projection, cfg RunnerConfig) *Runner {
+	if g.ran.Load() {
+		panic("projection.Group.Add after Run")
+	}
+	cfg.setDefaults()
+	r := &Runner{g: g, p: p, cfg: cfg, log: g.log.With("projection", p.Name()), wake: make(chan struct{})}
+	g.members = append(g.members, r)
+	return r
+}
+
+// Runner keeps one projection up to date with the log, alone (NewRunner,
+// Run) or in a Group.
 type Runner struct {
+	g   *Group
 	p   Projection
-	src Source
-	cps CheckpointStore
 	cfg RunnerConfig
 	log *slog.Logger
 
@@ -41,16 +88,18 @@ type Runner struct {
 	waiters atomic.Int32  // WaitFor calls in progress
 	mu      sync.Mutex
 	wake    chan struct{} // closed and replaced when pos moves and someone waits
+
+	// checkpointing, on the runner's goroutine
+	saved    uint64
+	savedAt  time.Time
+	saveCost time.Duration
+	failed   error // Apply failed: the runner takes no more events
 }
 
 // NewRunner returns a runner that folds src into p, keeping checkpoints in
 // cps. A nil log discards.
 func NewRunner(p Projection, src Source, cps CheckpointStore, cfg RunnerConfig, log *slog.Logger) *Runner {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	cfg.setDefaults()
-	return &Runner{p: p, src: src, cps: cps, cfg: cfg, log: log.With("projection", p.Name()), wake: make(chan struct{})}
+	return NewGroup(src, cps, log).Add(p, cfg)
 }
 
 // Position returns the position of the last event applied.
@@ -95,74 +144,216 @@ func (r *Runner) moved(pos uint64) {
 // Rebuild forgets the projection's checkpoint, so the next Run starts from
 // an empty state at position 0. Call it while the runner is not running.
 func (r *Runner) Rebuild(ctx context.Context) error {
-	if err := r.cps.DeleteCheckpoint(ctx, r.p.Name()); err != nil {
+	if err := r.g.cps.DeleteCheckpoint(ctx, r.p.Name()); err != nil {
 		return fmt.Errorf("rebuild projection %s: %w", r.p.Name(), err)
 	}
 	return nil
 }
 
-// Run restores the projection from its checkpoint and folds every later
-// event into it, until ctx is done or an error. When ctx is done it saves a
-// final checkpoint and returns nil. When Apply fails it returns the error
-// without saving: the state may hold part of the bad event, and the next
-// run starts again from the last checkpoint.
-func (r *Runner) Run(ctx context.Context) error {
+// Run runs the runner's group: see Group.Run.
+func (r *Runner) Run(ctx context.Context) error { return r.g.Run(ctx) }
+
+// restore loads the checkpoint into the projection.
+func (r *Runner) restore(ctx context.Context) error {
 	name := r.p.Name()
-	cp, err := r.cps.LoadCheckpoint(ctx, name)
+	cp, err := r.g.cps.LoadCheckpoint(ctx, name)
 	if err != nil {
 		return fmt.Errorf("projection %s: %w", name, err)
 	}
 	if err := r.p.Restore(cp.State); err != nil {
 		return fmt.Errorf("projection %s: restore checkpoint at position %d: %w (rebuild it)", name, cp.Position, err)
 	}
+	r.saved, r.savedAt = cp.Position, time.Now()
 	r.started.Store(true)
 	r.moved(cp.Position)
 	r.log.Info("projection started", "position", cp.Position)
+	return nil
+}
 
-	saved, savedAt := cp.Position, time.Now()
-	save := func(ctx context.Context, pos uint64) error {
-		if pos == saved {
-			return nil
-		}
-		state, err := r.p.Snapshot()
-		if err != nil {
-			return fmt.Errorf("projection %s: snapshot at position %d: %w", name, pos, err)
-		}
-		if err := r.cps.SaveCheckpoint(ctx, name, Checkpoint{Position: pos, State: state}); err != nil {
-			return fmt.Errorf("projection %s: save checkpoint at position %d: %w", name, pos, err)
-		}
-		saved, savedAt = pos, time.Now()
+// apply folds the events of a batch it has not folded yet, saving a
+// checkpoint when one is due. After an Apply error it takes no more.
+func (r *Runner) apply(ctx context.Context, batch []event.Event) error {
+	if r.failed != nil {
 		return nil
 	}
-	pos := cp.Position
-	for e, err := range r.src.SubscribeAll(ctx, cp.Position+1) {
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			return fmt.Errorf("projection %s: subscription after position %d: %w", name, pos, err)
+	pos := r.pos.Load()
+	for i := range batch {
+		e := &batch[i]
+		if e.Position <= pos {
+			continue
 		}
-		if err := r.p.Apply(&e); err != nil {
-			return fmt.Errorf("projection %s: apply %s event %s at position %d: %w", name, e.Type, e.ID, e.Position, err)
+		if err := r.p.Apply(e); err != nil {
+			r.failed = fmt.Errorf("projection %s: apply %s event %s at position %d: %w", r.p.Name(), e.Type, e.ID, e.Position, err)
+			return r.failed
 		}
 		pos = e.Position
-		r.moved(pos)
-		if pos-saved >= uint64(r.cfg.CheckpointEvery) || time.Since(savedAt) >= r.cfg.CheckpointInterval {
-			if err := save(ctx, pos); err != nil {
-				if ctx.Err() != nil {
-					break // saved below
-				}
+	}
+	r.moved(pos)
+	if pos-r.saved >= uint64(r.cfg.CheckpointEvery) || time.Since(r.savedAt) >= r.cfg.CheckpointInterval {
+		if time.Since(r.savedAt) >= time.Duration(float64(r.saveCost)/saveShare) {
+			if err := r.save(ctx, pos); err != nil && ctx.Err() == nil {
+				r.failed = err
 				return err
 			}
 		}
 	}
-	// ctx is done: save what we have, with a context of our own so the
-	// final checkpoint is not refused for the very reason we are saving it.
+	return nil
+}
+
+func (r *Runner) save(ctx context.Context, pos uint64) error {
+	if pos == r.saved {
+		return nil
+	}
+	began := time.Now()
+	name := r.p.Name()
+	state, err := r.p.Snapshot()
+	if err != nil {
+		return fmt.Errorf("projection %s: snapshot at position %d: %w", name, pos, err)
+	}
+	if err := r.g.cps.SaveCheckpoint(ctx, name, Checkpoint{Position: pos, State: state}); err != nil {
+		return fmt.Errorf("projection %s: save checkpoint at position %d: %w", name, pos, err)
+	}
+	r.saved, r.savedAt, r.saveCost = pos, time.Now(), time.Since(began)
+	return nil
+}
+
+// finish saves a last checkpoint, with a context of its own so that it
+// is not refused for the very reason it is saved (ctx done).
+func (r *Runner) finish(ctx context.Context) error {
+	if r.failed != nil {
+		return r.failed
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := save(sctx, pos); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := r.save(sctx, r.pos.Load()); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	r.log.Info("projection stopped", "position", pos)
+	r.log.Info("projection stopped", "position", r.pos.Load())
 	return nil
+}
+
+// batchSize bounds the events handed to the projections at once.
+const batchSize = 512
+
+// Run restores each projection from its checkpoint and folds every later
+// event into it, until ctx is done or the subscription fails. When ctx is
+// done it saves a last checkpoint of each and returns the errors of those
+// whose Apply failed (joined), or nil. A projection whose Apply fails is
+// not saved after the failure: its state may hold part of the bad event,
+// and the next run starts again from its last checkpoint.
+func (g *Group) Run(ctx context.Context) error {
+	if !g.ran.CompareAndSwap(false, true) {
+		return errors.New("projection group: Run called twice")
+	}
+	if len(g.members) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	from := ^uint64(0)
+	for _, r := range g.members {
+		if err := r.restore(ctx); err != nil {
+			return err
+		}
+		from = min(from, r.pos.Load())
+	}
+	if len(g.members) == 1 {
+		return g.runOne(ctx, from)
+	}
+	return g.runMany(ctx, from)
+}
+
+// runOne folds the subscription into the one member, on this goroutine.
+func (g *Group) runOne(ctx context.Context, from uint64) error {
+	r := g.members[0]
+	batch := make([]event.Event, 1)
+	for e, err := range g.src.SubscribeAll(ctx, from+1) {
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return fmt.Errorf("projection %s: subscription after position %d: %w", r.p.Name(), r.pos.Load(), err)
+		}
+		batch[0] = e
+		if err := r.apply(ctx, batch); err != nil {
+			return err
+		}
+	}
+	return r.finish(ctx)
+}
+
+// runMany reads the subscription on one goroutine, gathers what it has
+// read into batches on another (as many events as are there, up to
+// batchSize: large while catching up, small when following live), and
+// hands each batch to every member's goroutine. Bounded channels hold the
+// reader back to the slowest member.
+func (g *Group) runMany(ctx context.Context, from uint64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in := make(chan event.Event, 2*batchSize)
+	var subErr error
+	go func() {
+		defer close(in)
+		for e, err := range g.src.SubscribeAll(ctx, from+1) {
+			if err != nil {
+				if ctx.Err() == nil {
+					subErr = fmt.Errorf("projections: subscription after position %d: %w", from, err)
+					cancel()
+				}
+				return
+			}
+			select {
+			case in <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	outs := make([]chan []event.Event, len(g.members))
+	errs := make([]error, len(g.members))
+	var wg sync.WaitGroup
+	for i, r := range g.members {
+		outs[i] = make(chan []event.Event, 4)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range outs[i] {
+				if err := r.apply(ctx, batch); err != nil {
+					// The others go on; this one takes no more events.
+					r.log.Error("projection stopped: its read model is stale until the event is fixed and switchyard restarted", "err", err)
+				}
+			}
+			errs[i] = r.finish(ctx)
+		}()
+	}
+	for {
+		e, ok := <-in
+		if !ok {
+			break
+		}
+		batch := make([]event.Event, 1, batchSize)
+		batch[0] = e
+	gather:
+		for len(batch) < batchSize {
+			select {
+			case e, ok := <-in:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, e)
+			default:
+				break gather
+			}
+		}
+		for _, out := range outs {
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+			}
+		}
+	}
+	for _, out := range outs {
+		close(out)
+	}
+	wg.Wait()
+	return errors.Join(append(errs, subErr)...)
 }

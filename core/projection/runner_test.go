@@ -140,8 +140,10 @@ func TestRunnerResumesFromCheckpointWithoutDoubleCounting(t *testing.T) {
 		t.Fatalf("crashed projection folded %d events, want 436", first.Total())
 	}
 	cp, err := s.LoadCheckpoint(context.Background(), first.Name())
-	if err != nil || cp.Position != 400 {
-		t.Fatalf("checkpoint at %d (%v), want 400: the crash must not save", cp.Position, err)
+	// Saves come every 100 events at most (fewer when saving is slow
+	// next to folding: saveShare), and none at the crash.
+	if err != nil || cp.Position == 0 || cp.Position > 400 || cp.Position%100 != 0 {
+		t.Fatalf("checkpoint at %d (%v), want one of 100..400: the crash must not save", cp.Position, err)
 	}
 
 	// Reopen the store too, as a restarted process would.
@@ -225,5 +227,69 @@ func TestWaitForZeroWaitsForTheRestore(t *testing.T) {
 	case <-spy.restored:
 	default:
 		t.Fatal("WaitFor(0) returned before Restore")
+	}
+}
+
+// named renames a catalogue, so that two can keep checkpoints side by side.
+type named struct {
+	*projection.StreamCatalog
+	name string
+}
+
+func (n named) Name() string { return n.name }
+
+// A group folds one subscription into several projections: one resumes
+// from its checkpoint while another starts from zero, a third fails on
+// an event and stops alone, and live events reach those left.
+func TestGroupSharesOneSubscription(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	want, last := seed(t, s, 1500, 7)
+
+	// A first run of "ahead" alone leaves it a checkpoint at the head.
+	ahead := named{projection.NewStreamCatalog(), "ahead"}
+	stop := run(t, projection.NewRunner(ahead, s, s, projection.RunnerConfig{}, nil))
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	g := projection.NewGroup(s, s, nil)
+	ahead = named{projection.NewStreamCatalog(), "ahead"}
+	fresh := named{projection.NewStreamCatalog(), "fresh"}
+	broken := named{projection.NewStreamCatalog(), "broken"}
+	ra := g.Add(ahead, projection.RunnerConfig{})
+	rf := g.Add(fresh, projection.RunnerConfig{CheckpointEvery: 100})
+	rb := g.Add(&failAt{broken, 700}, projection.RunnerConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	waitFor(t, ra, last)
+	waitFor(t, rf, last)
+	// The resumed one counts nothing twice, the fresh one everything once.
+	checkCatalog(t, ahead.StreamCatalog, want)
+	checkCatalog(t, fresh.StreamCatalog, want)
+	if got := rb.Position(); got >= 700 {
+		t.Fatalf("the failed projection is at %d, past its bad event at 700", got)
+	}
+
+	more, last := seed(t, s, 30, 2)
+	for k, v := range more {
+		want[k] += v
+	}
+	waitFor(t, ra, last)
+	waitFor(t, rf, last)
+	checkCatalog(t, ahead.StreamCatalog, want)
+	checkCatalog(t, fresh.StreamCatalog, want)
+
+	cancel()
+	if err := <-done; !errors.Is(err, errCrash) {
+		t.Fatalf("Run = %v, want the failed projection's error", err)
+	}
+	for _, name := range []string{"ahead", "fresh"} {
+		if cp, err := s.LoadCheckpoint(context.Background(), name); err != nil || cp.Position != last {
+			t.Fatalf("%s's last checkpoint at %d (%v), want %d", name, cp.Position, err, last)
+		}
+	}
+	if cp, _ := s.LoadCheckpoint(context.Background(), "broken"); cp.Position >= 700 {
+		t.Fatalf("the failed projection saved past its bad event: %d", cp.Position)
 	}
 }

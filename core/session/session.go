@@ -17,6 +17,7 @@
 package session
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/internal/jsonscan"
 	"github.com/switchyard/switchyard/sdk/harness"
 )
 
@@ -263,12 +265,29 @@ func (s *Session) apply(e *event.Event) error {
 		if !ok {
 			return nil
 		}
-		var h HarnessEvent
-		if err := decode(&h); err != nil {
-			return err
+		// Harness events are most of a session's stream and carry the
+		// CLI's raw output: read the two members the registry needs,
+		// not the whole event.
+		var id, errMsg string
+		var err error
+		scanErr := jsonscan.Members(e.Data, func(key []byte, start, end int) bool {
+			switch string(key) {
+			case "harness_session_id":
+				err = jsonscan.String(e.Data[start:end], &id)
+			case "error":
+				if harness.Kind(kind) == harness.KindError && string(e.Data[start:end]) != "null" {
+					var he harness.Error
+					err = json.Unmarshal(e.Data[start:end], &he)
+					errMsg = he.Message
+				}
+			}
+			return err == nil
+		})
+		if err := cmp.Or(scanErr, err); err != nil {
+			return fmt.Errorf("%s at %s v%d: %w", e.Type, e.Stream, e.StreamVersion, err)
 		}
-		if h.HarnessSessionID != "" {
-			s.HarnessSessionID = h.HarnessSessionID
+		if id != "" {
+			s.HarnessSessionID = id
 		}
 		switch harness.Kind(kind) {
 		case harness.KindToolCall:
@@ -276,8 +295,8 @@ func (s *Session) apply(e *event.Event) error {
 		case harness.KindPermissionDenied:
 			s.Denials++
 		case harness.KindError:
-			if h.Error != nil {
-				s.LastError = h.Error.Message
+			if errMsg != "" {
+				s.LastError = errMsg
 			}
 		}
 	}

@@ -24,8 +24,9 @@ import (
 	"github.com/switchyard/switchyard/gateway/keys"
 )
 
-// controlPlane is the control plane's part of a running server: agents
-// and sessions, kept current by projection runners.
+// controlPlane is the control plane's part of a running server: agents,
+// sessions and the read models (stream catalogue, costs, audit), folded
+// by one projection group over one subscription to the log.
 type controlPlane struct {
 	agents   *agent.Service
 	sessions *session.Registry
@@ -37,7 +38,10 @@ type controlPlane struct {
 	// audit is the audit read model, auditRunner its runner.
 	audit       *audit.Model
 	auditRunner *projection.Runner
-	stop        func() // stops the runners after each saved a last checkpoint
+	// catalog lists the log's streams, catalogRunner its runner.
+	catalog       *projection.StreamCatalog
+	catalogRunner *projection.Runner
+	stop          func() // stops the runners after each saved a last checkpoint
 }
 
 // costsCheckpoints: the cost and audit models' snapshots are tens of
@@ -46,27 +50,34 @@ type controlPlane struct {
 var costsCheckpoints = projection.RunnerConfig{CheckpointEvery: 500_000, CheckpointInterval: time.Minute}
 
 // startControl catches the agent and session registries up with the
-// log and keeps them current. Sessions the log says are running lost
-// their harness with the server that ran them: they are marked
-// interrupted before it returns.
+// log and keeps them and the other read models current. Sessions the log
+// says are running lost their harness with the server that ran them: they
+// are marked interrupted before it returns.
 func startControl(ctx context.Context, store eventstore.Store, cps projection.CheckpointStore, log *slog.Logger) (*controlPlane, error) {
 	start := time.Now()
-	agents, sessions, spend, trail := agent.NewRegistry(), session.NewRegistry(), costs.New(), audit.New()
+	agents, sessions, spend, trail, catalog := agent.NewRegistry(), session.NewRegistry(), costs.New(), audit.New(), projection.NewStreamCatalog()
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// Two groups, each over one subscription: the registries the control
+	// plane needs before it serves, and the read models that may take a
+	// while to rebuild on a large log (their queries wait for them, not
+	// the start). In one group, the registries would go only as fast as
+	// the slowest read model.
+	plog := log.With("component", "projection")
+	registries, models := projection.NewGroup(store, cps, plog), projection.NewGroup(store, cps, plog)
+	runners := []*projection.Runner{
+		registries.Add(agents, projection.RunnerConfig{}),
+		registries.Add(sessions, projection.RunnerConfig{}),
+		models.Add(spend, costsCheckpoints),
+		models.Add(trail, costsCheckpoints),
+		models.Add(catalog, projection.RunnerConfig{}),
+	}
 	var wg sync.WaitGroup
-	var runners []*projection.Runner
-	for _, p := range []projection.Projection{agents, sessions, spend, trail} {
-		cfg := projection.RunnerConfig{}
-		if p == spend || p == trail {
-			cfg = costsCheckpoints
-		}
-		r := projection.NewRunner(p, store, cps, cfg, log.With("component", "projection", "projection", p.Name()))
-		runners = append(runners, r)
+	for _, g := range []*projection.Group{registries, models} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := r.Run(rctx); err != nil && rctx.Err() == nil {
-				log.Error("projection stopped: changes by other servers will not be seen until a restart", "projection", p.Name(), "err", err)
+			if err := g.Run(rctx); err != nil && rctx.Err() == nil {
+				log.Error("read models stopped: changes by other servers will not be seen until a restart", "err", err)
 			}
 		}()
 	}
@@ -76,6 +87,7 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 		sessionsRunner: runners[1],
 		costs:          spend, costsRunner: runners[2],
 		audit: trail, auditRunner: runners[3],
+		catalog: catalog, catalogRunner: runners[4],
 		stop: func() { cancel(); wg.Wait() },
 	}
 	fail := func(err error) (*controlPlane, error) {
@@ -88,8 +100,6 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 	}
 	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
 	defer wcancel()
-	// The cost and audit models may take a while to rebuild on a large
-	// log: their queries wait for them, not the start.
 	for _, r := range runners[:2] {
 		if err := r.WaitFor(wctx, head); err != nil {
 			return fail(fmt.Errorf("catching up with the event log: %w", err))

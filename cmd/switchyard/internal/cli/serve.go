@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/core/agent"
-	"github.com/switchyard/switchyard/core/projection"
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway/httpapi"
@@ -168,23 +167,6 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		}
 	}
 
-	// The stream catalogue, kept up to date by a projection runner that
-	// checkpoints into the store.
-	catalog := projection.NewStreamCatalog()
-	runner := projection.NewRunner(catalog, store, store, projection.RunnerConfig{}, log.With("component", "projection"))
-	rctx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
-	runnerDone := make(chan struct{})
-	go func() {
-		defer close(runnerDone)
-		if err := runner.Run(rctx); err != nil {
-			log.Error("stream catalogue stopped: GET /api/v1/streams will be stale until a restart", "err", err)
-		}
-	}()
-	defer func() {
-		stopRunner()
-		<-runnerDone // it saves a last checkpoint: before the store closes
-	}()
-
 	control, err := startControl(ctx, store, store, log)
 	if err != nil {
 		return err
@@ -208,7 +190,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	sessions := startSessions(control, store, gw, o.data, ads, log)
 	defer sessions.Close() // on the error paths; the shutdown below closes it first
 	srv, err := httpapi.New(httpapi.Config{
-		Version: Version(), Catalog: catalog, CatalogWaiter: runner,
+		Version: Version(), Catalog: control.catalog, CatalogWaiter: control.catalogRunner,
 		Gateway: gw, Admin: gw, Agents: control.agents, Sessions: control.sessions, SessionControl: sessions, SessionsWaiter: control.sessionsRunner,
 		Costs: control.costs, CostsWaiter: control.costsRunner,
 		Audit: control.audit, AuditWaiter: control.auditRunner,
