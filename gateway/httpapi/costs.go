@@ -52,10 +52,8 @@ func (s *Server) getCosts(c *fiber.Ctx) error {
 // costsCaughtUp waits for the cost model to have every call that has
 // returned: the gateway batches its events, so they are flushed first.
 func (s *Server) costsCaughtUp(ctx context.Context) error {
-	if f, ok := s.cfg.Gateway.(interface{ Flush(context.Context) error }); ok {
-		if err := f.Flush(ctx); err != nil {
-			return err
-		}
+	if err := s.flushGateway(ctx); err != nil {
+		return err
 	}
 	if w := s.cfg.CostsWaiter; w != nil {
 		return s.catchUp(ctx, w, "the cost model")

@@ -110,6 +110,7 @@ func (s *Server) sessionRoutes(v1 fiber.Router) {
 	}
 	v1.Get("/sessions", s.listSessions)
 	v1.Get("/sessions/:id", s.getSession)
+	v1.Get("/sessions/:id/turns/:turn/trace", s.getTrace)
 	if s.cfg.SessionControl == nil {
 		return
 	}
