@@ -76,6 +76,8 @@ type Config struct {
 	// CostsWaiter.
 	Audit       Audit         `json:"-"`
 	AuditWaiter CatalogWaiter `json:"-"`
+	// Replayer serves POST /api/v1/sessions/ID/replay; nil leaves it out.
+	Replayer Replayer `json:"-"`
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on
 	// every request under /api/v1 (the event log, keys, plugins, reload).
 	// The model APIs take virtual keys instead, and /healthz, /readyz and

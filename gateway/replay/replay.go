@@ -1,0 +1,313 @@
+// Package replay re-runs the deterministic parts of recorded decisions
+// from the event log and holds them to what was recorded: a routing
+// plugin's decision, with the module, configuration, targets, facts,
+// clock and seed the gateway recorded, must choose the same targets for
+// the same reason. A difference is a nondeterminism error naming the
+// event and both values. A replay never calls a provider.
+//
+// What a replay cannot re-run it says so, per decision: the static
+// router's decisions depend on the gateway's configuration at the time,
+// which the log does not record; a plugin whose module is nowhere to be
+// found by its digest cannot be loaded.
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/plugins/wasm"
+	"github.com/switchyard/switchyard/sdk/routing/abi"
+)
+
+// Modules finds a routing plugin's module by its digest ("sha256:..."),
+// given the routing.plugin.loaded event that named it.
+type Modules func(loaded *event.RoutingPluginLoaded) ([]byte, error)
+
+// Mismatch is a replayed value that differs from the recorded one.
+type Mismatch struct {
+	Position uint64 `json:"position"`
+	EventID  string `json:"event_id"`
+	CallID   string `json:"call_id"`
+	// Field is what differs: targets, reason or plugin_error.
+	Field    string `json:"field"`
+	Recorded string `json:"recorded"`
+	Replayed string `json:"replayed"`
+}
+
+func (m Mismatch) Error() string {
+	return fmt.Sprintf("nondeterminism at position %d (routing.decided %s, call %s): %s was %q, the replay gives %q",
+		m.Position, m.EventID, m.CallID, m.Field, m.Recorded, m.Replayed)
+}
+
+// Decision is the replay of one recorded routing decision.
+type Decision struct {
+	Position uint64 `json:"position"`
+	CallID   string `json:"call_id"`
+	Turn     string `json:"turn,omitempty"`
+	Router   string `json:"router"`
+	// Replayed is false when the decision could not be re-run; Why says
+	// why.
+	Replayed   bool       `json:"replayed"`
+	Why        string     `json:"why,omitempty"`
+	Targets    []string   `json:"targets"`
+	Reason     string     `json:"reason,omitempty"`
+	Mismatches []Mismatch `json:"mismatches,omitempty"`
+}
+
+// Report is a session's replay.
+type Report struct {
+	Session string `json:"session"`
+	// Turn is the decision replayed, 0 for all of them.
+	Turn          int        `json:"turn,omitempty"`
+	Decisions     []Decision `json:"decisions"`
+	Replayed      int        `json:"replayed"`
+	NotReplayable int        `json:"not_replayable"`
+	Mismatches    int        `json:"mismatches"`
+	ElapsedMS     float64    `json:"elapsed_ms"`
+}
+
+// OK reports whether every replayed decision matched.
+func (r *Report) OK() bool { return r.Mismatches == 0 }
+
+// Replayer re-runs decisions. Plugins it loads are kept for the next
+// replay of the same module and configuration.
+type Replayer struct {
+	Store   eventstore.Reader
+	Host    *wasm.Host
+	Modules Modules
+
+	plugins map[string]*wasm.Plugin // by digest and config digest
+}
+
+// Session replays the routing decisions of session id's model calls,
+// those of one turn when turn > 0.
+func (rp *Replayer) Session(ctx context.Context, id string, turn int) (*Report, error) {
+	began := time.Now()
+	keyID, err := sessionKey(ctx, rp.Store, id)
+	if err != nil {
+		return nil, err
+	}
+	loaded, err := rp.loadedPlugins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Session: id, Turn: turn, Decisions: []Decision{}}
+	turns := map[string]string{}
+	want := ""
+	if turn > 0 {
+		want = fmt.Sprint(turn)
+	}
+	for e, err := range rp.Store.ReadStream(ctx, "calls-"+keyID, eventstore.ReadOptions{}) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break // no model call yet
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch e.Type {
+		case "model.call.started":
+			var s event.ModelCallStarted
+			if err := json.Unmarshal(e.Data, &s); err != nil {
+				return nil, fmt.Errorf("model.call.started at position %d: %w", e.Position, err)
+			}
+			turns[s.CallID] = s.Tags["turn"]
+		case "routing.decided":
+			var d event.RoutingDecided
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return nil, fmt.Errorf("routing.decided at position %d: %w", e.Position, err)
+			}
+			if want != "" && turns[d.CallID] != want {
+				continue
+			}
+			dec := rp.decision(ctx, loaded, &e, &d)
+			dec.Turn = turns[d.CallID]
+			switch {
+			case !dec.Replayed:
+				rep.NotReplayable++
+			default:
+				rep.Replayed++
+				rep.Mismatches += len(dec.Mismatches)
+			}
+			rep.Decisions = append(rep.Decisions, dec)
+		}
+	}
+	rep.ElapsedMS = float64(time.Since(began).Microseconds()) / 1000
+	return rep, nil
+}
+
+// Decide re-runs one recorded decision with the plugin the log names,
+// and returns the targets it chooses (as "provider/model") and its
+// reason. err is the plugin's own failure.
+func (rp *Replayer) Decide(ctx context.Context, loaded *event.RoutingPluginLoaded, d *event.RoutingDecided) (targets []string, reason string, err error) {
+	p, err := rp.plugin(ctx, loaded)
+	if err != nil {
+		return nil, "", err
+	}
+	return Run(ctx, p, loaded, d)
+}
+
+// Run re-runs decision d (whose plugin was loaded as `loaded`) with p,
+// which may be another plugin: what-if uses it so.
+func Run(ctx context.Context, p *wasm.Plugin, loaded *event.RoutingPluginLoaded, d *event.RoutingDecided) (targets []string, reason string, err error) {
+	facts, err := wasm.ReplayFacts(loaded, d)
+	if err != nil {
+		return nil, "", &NotReplayable{Why: err.Error()}
+	}
+	var out abi.Decision
+	if err := p.Decide(ctx, facts, &out); err != nil {
+		return nil, "", err
+	}
+	for _, i := range out.Targets {
+		if i < 0 || i >= len(facts.Targets) {
+			return nil, "", fmt.Errorf("the plugin chose target %d of %d", i, len(facts.Targets))
+		}
+		targets = append(targets, facts.Targets[i].Provider+"/"+facts.Targets[i].Model)
+	}
+	return targets, out.Reason, nil
+}
+
+// NotReplayable is a decision the replay cannot re-run, and why.
+type NotReplayable struct{ Why string }
+
+func (e *NotReplayable) Error() string { return e.Why }
+
+func (rp *Replayer) decision(ctx context.Context, loaded map[string][]*event.RoutingPluginLoaded, e *event.Event, d *event.RoutingDecided) Decision {
+	dec := Decision{Position: e.Position, CallID: d.CallID, Router: d.Router, Targets: targetStrings(d.Targets), Reason: d.Reason}
+	if d.PluginDigest == "" {
+		dec.Why = "decided by the " + d.Router + " router: its decisions depend on the gateway's configuration at the time, which the log does not record"
+		return dec
+	}
+	if d.PluginFacts == nil {
+		dec.Why = "the decision records no plugin facts (written by a gateway that predates them)"
+		return dec
+	}
+	var l *event.RoutingPluginLoaded
+	for _, c := range loaded[d.PluginDigest] {
+		if c.ConfigDigest == d.PluginConfigDigest && c.TargetsDigest == d.PluginFacts.TargetsDigest {
+			l = c
+		}
+	}
+	if l == nil {
+		dec.Why = fmt.Sprintf("no routing.plugin.loaded event names plugin %s with config %s over targets %s", d.PluginDigest, d.PluginConfigDigest, d.PluginFacts.TargetsDigest)
+		return dec
+	}
+	targets, reason, err := rp.Decide(ctx, l, d)
+	var nr *NotReplayable
+	if errors.As(err, &nr) {
+		dec.Why = nr.Why
+		return dec
+	}
+	dec.Replayed = true
+	mismatch := func(field, recorded, replayed string) {
+		dec.Mismatches = append(dec.Mismatches, Mismatch{Position: e.Position, EventID: e.ID.String(), CallID: d.CallID, Field: field, Recorded: recorded, Replayed: replayed})
+	}
+	switch {
+	case err != nil && d.PluginError == "":
+		mismatch("plugin_error", "", err.Error())
+		return dec
+	case err != nil:
+		return dec // failed then, fails now: the default route was used both times
+	case d.PluginError != "":
+		mismatch("plugin_error", d.PluginError, "")
+		return dec
+	}
+	// The gateway leaves out targets it may not use (cooling down, not
+	// allowed for the key) and records them as skipped.
+	skipped := map[string]bool{}
+	for _, s := range d.Skipped {
+		t, _, _ := strings.Cut(s, ": ")
+		skipped[t] = true
+	}
+	kept := slices.DeleteFunc(slices.Clone(targets), func(t string) bool { return skipped[t] })
+	if !slices.Equal(kept, dec.Targets) {
+		mismatch("targets", strings.Join(dec.Targets, ", "), strings.Join(kept, ", "))
+	}
+	if reason != d.Reason {
+		mismatch("reason", d.Reason, reason)
+	}
+	return dec
+}
+
+// plugin loads (once) the plugin routing.plugin.loaded names.
+func (rp *Replayer) plugin(ctx context.Context, l *event.RoutingPluginLoaded) (*wasm.Plugin, error) {
+	key := l.Digest + " " + l.ConfigDigest
+	if p := rp.plugins[key]; p != nil {
+		return p, nil
+	}
+	module, err := rp.Modules(l)
+	if err != nil {
+		return nil, &NotReplayable{Why: fmt.Sprintf("the module of plugin %s (%s) is not to be found: %v", l.Name, l.Digest, err)}
+	}
+	if got := wasm.Digest(module); got != l.Digest {
+		return nil, &NotReplayable{Why: fmt.Sprintf("the module found for plugin %s is %s, not the %s that decided", l.Name, got, l.Digest)}
+	}
+	p, err := rp.Host.Load(ctx, l.Name, module, l.Config)
+	if err != nil {
+		return nil, &NotReplayable{Why: fmt.Sprintf("plugin %s (%s) does not load: %v", l.Name, l.Digest, err)}
+	}
+	if rp.plugins == nil {
+		rp.plugins = map[string]*wasm.Plugin{}
+	}
+	rp.plugins[key] = p
+	return p, nil
+}
+
+// loadedPlugins reads every routing.plugin.loaded event, by digest.
+func (rp *Replayer) loadedPlugins(ctx context.Context) (map[string][]*event.RoutingPluginLoaded, error) {
+	out := map[string][]*event.RoutingPluginLoaded{}
+	for e, err := range rp.Store.ReadStream(ctx, event.RoutingPluginsStream, eventstore.ReadOptions{}) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if e.Type != "routing.plugin.loaded" {
+			continue
+		}
+		l := &event.RoutingPluginLoaded{}
+		if err := json.Unmarshal(e.Data, l); err != nil {
+			return nil, fmt.Errorf("routing.plugin.loaded at position %d: %w", e.Position, err)
+		}
+		out[l.Digest] = append(out[l.Digest], l)
+	}
+	return out, nil
+}
+
+// ErrNoSession is returned for a session the log does not have.
+var ErrNoSession = errors.New("no such session")
+
+// sessionKey returns the key a session's model calls were made with.
+func sessionKey(ctx context.Context, r eventstore.Reader, id string) (string, error) {
+	for e, err := range r.ReadStream(ctx, "session-"+id, eventstore.ReadOptions{Limit: 1}) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return "", fmt.Errorf("%w: %s", ErrNoSession, id)
+		}
+		if err != nil {
+			return "", err
+		}
+		var c struct {
+			KeyID string `json:"key_id"`
+		}
+		if err := json.Unmarshal(e.Data, &c); err != nil || c.KeyID == "" {
+			return "", fmt.Errorf("session %s's first event (%s) names no key: %v", id, e.Type, err)
+		}
+		return c.KeyID, nil
+	}
+	return "", fmt.Errorf("%w: %s", ErrNoSession, id)
+}
+
+func targetStrings(ts []event.RouteTarget) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Provider + "/" + t.Model
+	}
+	return out
+}

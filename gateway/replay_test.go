@@ -1,0 +1,102 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/gateway"
+	"github.com/switchyard/switchyard/gateway/gatewaytest"
+	"github.com/switchyard/switchyard/gateway/provider"
+	"github.com/switchyard/switchyard/gateway/replay"
+	"github.com/switchyard/switchyard/gateway/route"
+	"github.com/switchyard/switchyard/gateway/sim"
+	"github.com/switchyard/switchyard/plugins/wasm/wasmtest"
+)
+
+// A session's routing decisions re-run from the log alone and match; a
+// recorded decision that differs from what its plugin decides is named,
+// with both values.
+func TestReplaySession(t *testing.T) {
+	module := wasmtest.Build(t, wasmtest.Behaviours)
+	path := filepath.Join(t.TempDir(), "behaviours.wasm")
+	if err := os.WriteFile(path, module, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := gatewaytest.New(t, gatewaytest.Config{
+		Sims: map[string]sim.Config{"a": {}, "b": {}},
+		Gateway: gateway.Config{
+			Providers: []provider.Config{gatewaytest.ProviderSim("a"), gatewaytest.ProviderSim("b")},
+			Routes:    []route.Rule{{Model: "facts", Targets: []route.Target{{Provider: "b", Model: "sim-small"}, {Provider: "a", Model: "sim-large"}}}},
+			RoutingPlugin: &gateway.PluginConfig{Path: path, Instances: 1},
+		},
+	})
+	ctx := context.Background()
+	// The session whose key the test's key stands for.
+	created := event.Proposed{Type: "session.created", Data: json.RawMessage(`{"id":"s1","key_id":"` + s.KeyID + `"}`)}
+	if _, err := s.Store.Append(ctx, "session-s1", eventstore.NoStream, created); err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	for i, model := range []string{"cheapest", "facts", "cheapest"} {
+		c := s.Post("/v1/chat/completions", s.Key, gatewaytest.ChatBody(model, "hi", false), "x-switchyard-tags", "turn="+string(rune('1'+i/2)))
+		if c.Status != 200 {
+			t.Fatalf("status %d: %s", c.Status, c.Body)
+		}
+		last = c.ID()
+	}
+	if err := s.GW.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.GW.ReplaySession(ctx, "s1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Replayed != 3 || len(rep.Decisions) != 3 {
+		t.Fatalf("replay %+v", rep)
+	}
+	if rep, err := s.GW.ReplaySession(ctx, "s1", 2); err != nil || rep.Replayed != 1 || rep.Decisions[0].Turn != "2" {
+		t.Fatalf("replay of turn 2: %+v, %v", rep, err)
+	}
+
+	// A record that says otherwise: the last call's decision, with
+	// another reason and the targets reversed.
+	var d event.RoutingDecided
+	for e, err := range s.Store.ReadStream(ctx, "calls-"+s.KeyID, eventstore.ReadOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Type == "routing.decided" && strings.Contains(string(e.Data), last) {
+			json.Unmarshal(e.Data, &d)
+		}
+	}
+	forged := d
+	forged.Reason = "most expensive"
+	forged.Targets = []event.RouteTarget{{Provider: "x", Model: "y"}}
+	p, _ := event.New("routing.decided", forged, event.Metadata{CorrelationID: last})
+	res, err := s.Store.Append(ctx, "calls-"+s.KeyID, eventstore.Any, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = s.GW.ReplaySession(ctx, "s1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || rep.Mismatches != 2 {
+		t.Fatalf("a forged decision went unnoticed: %+v", rep)
+	}
+	bad := rep.Decisions[len(rep.Decisions)-1].Mismatches
+	if bad[0].Position != res.Positions[0] || bad[0].Field != "targets" || bad[0].Recorded != "x/y" || bad[1].Field != "reason" ||
+		bad[1].Recorded != "most expensive" || bad[1].Replayed != d.Reason || !strings.Contains(bad[0].Error(), "nondeterminism at position") {
+		t.Fatalf("mismatches %+v", bad)
+	}
+
+	if _, err := s.GW.ReplaySession(ctx, "nope", 0); err == nil || !strings.Contains(err.Error(), replay.ErrNoSession.Error()) {
+		t.Fatalf("an unknown session: %v", err)
+	}
+}
