@@ -31,8 +31,8 @@ func TestReplaySession(t *testing.T) {
 	s := gatewaytest.New(t, gatewaytest.Config{
 		Sims: map[string]sim.Config{"a": {}, "b": {}},
 		Gateway: gateway.Config{
-			Providers: []provider.Config{gatewaytest.ProviderSim("a"), gatewaytest.ProviderSim("b")},
-			Routes:    []route.Rule{{Model: "facts", Targets: []route.Target{{Provider: "b", Model: "sim-small"}, {Provider: "a", Model: "sim-large"}}}},
+			Providers:     []provider.Config{gatewaytest.ProviderSim("a"), gatewaytest.ProviderSim("b")},
+			Routes:        []route.Rule{{Model: "facts", Targets: []route.Target{{Provider: "b", Model: "sim-small"}, {Provider: "a", Model: "sim-large"}}}},
 			RoutingPlugin: &gateway.PluginConfig{Path: path, Instances: 1},
 		},
 	})
