@@ -61,7 +61,9 @@ func session200(b *testing.B) (*embedded.Store, []byte) {
 		callID := fmt.Sprintf("c%03d", i)
 		f := &route.Facts{CallID: callID, RequestedModel: "cheapest", Now: time.Now(), Seed: uint64(i), BudgetLeftUSD: -1, KeyID: "k1",
 			Tags: map[string]string{"session": "s1", "turn": fmt.Sprint(1 + i/10)}, EstimatedTokens: 1000 + i,
-			Health: func(t route.Target) route.Health { return route.Health{EWMALatency: time.Duration(i) * time.Millisecond} }}
+			Health: func(t route.Target) route.Health {
+				return route.Health{EWMALatency: time.Duration(i) * time.Millisecond}
+			}}
 		d, err := r.Route(ctx, f)
 		if err != nil {
 			b.Fatal(err)
