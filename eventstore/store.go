@@ -292,3 +292,31 @@ func Head(ctx context.Context, r Reader) (uint64, error) {
 	}
 	return 0, nil
 }
+
+// PositionAt returns the position of the first event of the log at or
+// after t, or Head+1 when there is none, by binary search over positions:
+// events are appended in time order, so their times rise with their
+// positions (but for events appended together, which share a commit).
+func PositionAt(ctx context.Context, r Reader, t time.Time) (uint64, error) {
+	head, err := Head(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	lo, hi := uint64(1), head+1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		at := time.Time{}
+		for e, err := range r.ReadAll(ctx, ReadOptions{From: mid, Limit: 1}) {
+			if err != nil {
+				return 0, err
+			}
+			mid, at = e.Position, e.Time // positions may have gaps
+		}
+		if at.IsZero() || !at.Before(t) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
+}

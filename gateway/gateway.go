@@ -147,6 +147,10 @@ type built struct {
 	policies *policySet // nil without policies
 	// loaded describes the routing plugin, for routing.plugin.loaded.
 	loaded *event.RoutingPluginLoaded
+	// static is the static router and deps the deployments a plugin is
+	// shown, kept for what-if.
+	static route.Router
+	deps   []wasm.Deployment
 }
 
 // close releases what b loaded: its plugin host and policies.
@@ -155,6 +159,23 @@ func (b *built) close() {
 		b.plugins.Close(context.Background())
 	}
 	b.policies.close()
+}
+
+// deployments are the targets a routing plugin is shown: every model of
+// every provider, in the providers' order, with its price.
+func deployments(order []string, models map[string][]string, provs map[string]provider.Provider, prices *pricing.Table) []wasm.Deployment {
+	var deps []wasm.Deployment
+	for _, name := range order {
+		for _, m := range models[name] {
+			d := wasm.Deployment{Target: route.Target{Provider: name, Model: m}, InputUSDPerMTok: -1, OutputUSDPerMTok: -1}
+			if pr, ok := prices.Lookup(provs[name].Kind(), m); ok {
+				d.InputUSDPerMTok, d.OutputUSDPerMTok = pr.InputPerToken*1e6, pr.OutputPerToken*1e6
+				d.ContextWindow, d.Tools = pr.MaxInputTokens, pr.SupportsTools
+			}
+			deps = append(deps, d)
+		}
+	}
+	return deps
 }
 
 // build makes what a config describes, failing on the first problem.
@@ -198,19 +219,10 @@ func (g *Gateway) build(ctx context.Context, cfg Config) (*built, error) {
 		cfg.RoutingPlugin = &pc
 	}
 	g.mu.Unlock()
+	b.deps = deployments(order, models, provs, prices)
+	b.static = static
 	if cfg.RoutingPlugin != nil {
-		var deps []wasm.Deployment
-		for _, name := range order {
-			for _, m := range models[name] {
-				d := wasm.Deployment{Target: route.Target{Provider: name, Model: m}, InputUSDPerMTok: -1, OutputUSDPerMTok: -1}
-				if pr, ok := prices.Lookup(provs[name].Kind(), m); ok {
-					d.InputUSDPerMTok, d.OutputUSDPerMTok = pr.InputPerToken*1e6, pr.OutputPerToken*1e6
-					d.ContextWindow, d.Tools = pr.MaxInputTokens, pr.SupportsTools
-				}
-				deps = append(deps, d)
-			}
-		}
-		host, router, err := g.loadPlugin(ctx, *cfg.RoutingPlugin, static, deps)
+		host, router, err := g.loadPlugin(ctx, *cfg.RoutingPlugin, static, b.deps)
 		if err != nil {
 			return nil, fmt.Errorf("gateway.routing_plugin: %w", err)
 		}

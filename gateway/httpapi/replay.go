@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/switchyard/switchyard/core/costs"
 	"github.com/switchyard/switchyard/gateway/replay"
 )
 
@@ -39,6 +43,51 @@ func (s *Server) replaySession(c *fiber.Ctx) error {
 	}
 	if err != nil {
 		return err
+	}
+	return c.JSON(rep)
+}
+
+// WhatIfs runs a routing plugin over past calls. *gateway.Gateway
+// satisfies it.
+type WhatIfs interface {
+	WhatIf(ctx context.Context, name string, module, config []byte, since, until time.Time) (*replay.WhatIf, error)
+}
+
+// WhatIfRequest is the body of POST /api/v1/whatif: a routing plugin (as
+// for an install) and the period of calls to run it over.
+type WhatIfRequest struct {
+	Name   string          `json:"name,omitempty"`
+	Module []byte          `json:"module"`
+	Config json.RawMessage `json:"config,omitempty"`
+	// Since and Until take what `switchyard costs` takes: 7d, yesterday,
+	// a date or an RFC 3339 time. Since defaults to 7d.
+	Since string `json:"since,omitempty"`
+	Until string `json:"until,omitempty"`
+}
+
+func (s *Server) whatIf(c *fiber.Ctx) error {
+	var req WhatIfRequest
+	if err := json.Unmarshal(c.Body(), &req); err != nil {
+		return apiErr(fiber.StatusBadRequest, "bad_request", "the body is not a what-if request in JSON (module, config, since, until): %v", err)
+	}
+	if len(req.Module) == 0 {
+		return apiErr(fiber.StatusBadRequest, "bad_request", "module is empty: send the routing plugin's .wasm (base64 in JSON)")
+	}
+	now := time.Now()
+	since, err := costs.ParseTime(cmp.Or(req.Since, "7d"), now)
+	if err != nil {
+		return apiErr(fiber.StatusBadRequest, "bad_request", "since: %v", err)
+	}
+	until, err := costs.ParseTime(req.Until, now)
+	if err != nil {
+		return apiErr(fiber.StatusBadRequest, "bad_request", "until: %v", err)
+	}
+	if err := s.flushGateway(c.UserContext()); err != nil {
+		return err
+	}
+	rep, err := s.cfg.WhatIf.WhatIf(c.UserContext(), req.Name, req.Module, req.Config, since, until)
+	if err != nil {
+		return apiErr(fiber.StatusBadRequest, "bad_request", "%v", err)
 	}
 	return c.JSON(rep)
 }

@@ -76,8 +76,10 @@ type Config struct {
 	// CostsWaiter.
 	Audit       Audit         `json:"-"`
 	AuditWaiter CatalogWaiter `json:"-"`
-	// Replayer serves POST /api/v1/sessions/ID/replay; nil leaves it out.
+	// Replayer serves POST /api/v1/sessions/ID/replay, WhatIf POST
+	// /api/v1/whatif; nil leaves them out.
 	Replayer Replayer `json:"-"`
+	WhatIf   WhatIfs  `json:"-"`
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on
 	// every request under /api/v1 (the event log, keys, plugins, reload).
 	// The model APIs take virtual keys instead, and /healthz, /readyz and
@@ -192,6 +194,9 @@ func (s *Server) routes() {
 	s.sessionRoutes(v1)
 	s.costRoutes(v1)
 	s.auditRoutes(v1)
+	if s.cfg.WhatIf != nil {
+		v1.Post("/whatif", s.whatIf)
+	}
 	if s.cfg.Metrics != nil {
 		s.app.Get("/metrics", s.cfg.Metrics)
 	}

@@ -52,4 +52,23 @@ func TestReplayAClaudeCodeSession(t *testing.T) {
 	if r := cli(t, ctx, "", "replay", "s-nope", "--addr", addr); r.code == 0 || !strings.Contains(r.err, "session list") {
 		t.Fatalf("replay of an unknown session: %d %q", r.code, r.err)
 	}
+
+	// What-if with the same plugin: every call decided again, the
+	// session's exactly (from their recorded facts; the demo's own call,
+	// made before the plugin was enabled, from its request), and none
+	// would move.
+	var w replay.WhatIf
+	if err := json.Unmarshal([]byte(cli(t, ctx, "", "whatif", "--plugin", module, "--since", "1d", "--json", "--addr", addr).ok(t).out), &w); err != nil {
+		t.Fatal(err)
+	}
+	if w.Exact != rep.Replayed || w.Evaluated != w.Calls || w.Reconstructed != w.Calls-w.Exact || w.Changed != 0 || w.DeltaUSD != 0 || w.RecordedCostUSD <= 0 {
+		t.Fatalf("what-if of the plugin that decided: %+v", w)
+	}
+	r = cli(t, ctx, "", "whatif", "--plugin", module, "--addr", addr).ok(t)
+	if !strings.Contains(r.out, "0 would move") || !strings.Contains(r.out, "cost: recorded $") {
+		t.Fatalf("whatif:\n%s", r.out)
+	}
+	if r := cli(t, ctx, "", "whatif", "--addr", addr); r.code != 2 || !strings.Contains(r.err, "--plugin FILE.wasm is required") {
+		t.Fatalf("whatif without a plugin: %d %q", r.code, r.err)
+	}
 }

@@ -177,7 +177,7 @@ JSON lines; summaries go to stderr.`,
 	}
 	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "print no summaries on stderr, only results and errors")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(a.serveCmd(), a.applyCmd(), a.agentCmd(), a.sessionCmd(), a.costsCmd(), a.auditCmd(), a.traceCmd(), a.replayCmd(), a.sandboxForwardCmd(), a.eventsCmd(), a.keysCmd(), a.callsCmd(), a.simCmd(), a.pluginCmd(), a.versionCmd())
+	root.AddCommand(a.serveCmd(), a.applyCmd(), a.agentCmd(), a.sessionCmd(), a.costsCmd(), a.auditCmd(), a.traceCmd(), a.replayCmd(), a.whatifCmd(), a.sandboxForwardCmd(), a.eventsCmd(), a.keysCmd(), a.callsCmd(), a.simCmd(), a.pluginCmd(), a.versionCmd())
 	return root
 }
 

@@ -194,7 +194,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		Gateway: gw, Admin: gw, Agents: control.agents, Sessions: control.sessions, SessionControl: sessions, SessionsWaiter: control.sessionsRunner,
 		Costs: control.costs, CostsWaiter: control.costsRunner,
 		Audit: control.audit, AuditWaiter: control.auditRunner,
-		Replayer:   gw,
+		Replayer: gw, WhatIf: gw,
 		Metrics:    adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
 		AdminToken: token,
 	}, store, log.With("component", "httpapi"))

@@ -34,6 +34,19 @@ func init() {
 				return routing.Decision{Targets: f.Default, Reason: "nothing priced and healthy"}
 			}
 			return routing.Choose("cheapest healthy", best)
+		case "priciest":
+			// The dearest priced target: what-if tests need a plugin
+			// that spends more.
+			best := -1
+			for i := range f.Targets {
+				if t := &f.Targets[i]; t.InputUSDPerMTok >= 0 && (best < 0 || t.InputUSDPerMTok > f.Targets[best].InputUSDPerMTok) {
+					best = i
+				}
+			}
+			if best < 0 {
+				return routing.Decision{Targets: f.Default, Reason: "nothing priced"}
+			}
+			return routing.Choose("priciest", best)
 		case "loop":
 			for {
 				counter++
