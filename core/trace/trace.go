@@ -11,7 +11,8 @@
 //
 // Nothing here is stored: a trace is read from the session's stream and
 // its key's call stream whenever it is asked for, so it is always what
-// the log says. The same tree exports as OpenTelemetry spans (otlp.go).
+// the log says. The same tree exports as OpenTelemetry spans
+// (core/trace/otlp).
 package trace
 
 import (

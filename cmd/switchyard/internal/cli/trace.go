@@ -7,12 +7,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/core/trace"
+	"github.com/switchyard/switchyard/core/trace/otlp"
 )
 
 func (a *app) traceCmd() *cobra.Command {
 	var (
 		addr   string
 		asJSON bool
+		otlpTo string
 	)
 	cmd := &cobra.Command{
 		Use:   "trace SESSION/TURN",
@@ -22,14 +24,29 @@ outcome, then in order each model call (with its routing decision, the plugin's
 digest and reason, its policy verdicts and its attempts: retries and fallbacks),
 each tool call with its result, and the total cost.
 
+With --otlp-endpoint, the same tree is then sent as one OpenTelemetry trace over
+OTLP/HTTP (protobuf) to a collector, or to anything that takes OTLP such as Jaeger
+or Grafana Tempo: one span per node, named after the GenAI semantic conventions
+(invoke_agent, chat, execute_tool, ...). Ids are derived from the decision, so
+sending it again gives the same trace. --otlp-endpoint= with an empty value uses
+$OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT, else
+http://localhost:4318; $OTEL_EXPORTER_OTLP_HEADERS is sent along.
+
 ` + "`switchyard costs --by decision`" + ` and ` + "`switchyard session show`" + ` list decisions.`,
 		Example: `  switchyard trace s0123456789abcdef/2
-  switchyard trace s0123456789abcdef/2 --json | jq '.children[] | select(.kind=="model_call") | .cost_usd'`,
+  switchyard trace s0123456789abcdef/2 --json | jq '.children[] | select(.kind=="model_call") | .cost_usd'
+  switchyard trace s0123456789abcdef/2 --otlp-endpoint http://localhost:4318`,
 		Args: exactArgs(1, "SESSION/TURN"),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
 			id, turn, err := trace.ParseDecision(args[0])
 			if err != nil {
 				return usagef("%v", err)
+			}
+			export := cmd.Flags().Changed("otlp-endpoint")
+			if export {
+				if otlpTo, err = otlp.Endpoint(otlpTo, a.io.getenv); err != nil {
+					return usagef("--otlp-endpoint: %v", err)
+				}
 			}
 			c, err := a.client(addr)
 			if err != nil {
@@ -40,12 +57,24 @@ each tool call with its result, and the total cost.
 				return err
 			}
 			if asJSON {
-				return writeLine(a.io.Out, n)
+				err = writeLine(a.io.Out, n)
+			} else {
+				err = trace.WriteText(a.io.Out, &n)
 			}
-			return trace.WriteText(a.io.Out, &n)
+			if err != nil || !export {
+				return err
+			}
+			res, err := otlp.Export(cmd.Context(), otlpTo, &n)
+			if err != nil {
+				return err
+			}
+			a.summary("exported %d spans of trace %s to %s", res.Spans, res.TraceID, res.Endpoint)
+			return nil
 		}),
 	}
 	a.addrFlag(cmd, &addr)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "the tree as one JSON object")
+	cmd.Flags().StringVar(&otlpTo, "otlp-endpoint", "", "after printing, export the tree as OpenTelemetry spans over OTLP/HTTP to `URL`: http://HOST:4318 (/v1/traces is appended) or a full URL; "+
+		"empty (--otlp-endpoint=) means $"+otlp.EnvTracesEndpoint+", else $"+otlp.EnvEndpoint+", else http://localhost:4318")
 	return cmd
 }
