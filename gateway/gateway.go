@@ -365,20 +365,20 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.restorePlugins(ctx); err != nil {
 		return fmt.Errorf("gateway start: %w", err)
 	}
-	projections := []projection.Projection{&keyProjection{g}, g.budget}
-	for _, p := range projections {
-		g.runners = append(g.runners, projection.NewRunner(p, g.opts.Store, g.opts.Store, projection.RunnerConfig{}, g.log.With("component", "projection", "projection", p.Name())))
+	// Keys and budgets fold one subscription: the log is read and decoded
+	// once for both.
+	group := projection.NewGroup(g.opts.Store, g.opts.Store, g.log.With("component", "projection"))
+	for _, p := range []projection.Projection{&keyProjection{g}, g.budget} {
+		g.runners = append(g.runners, group.Add(p, projection.RunnerConfig{}))
 	}
 	g.started.Store(true)
-	for i, r := range g.runners {
-		g.done.Add(1)
-		go func() {
-			defer g.done.Done()
-			if err := r.Run(rctx); err != nil && rctx.Err() == nil {
-				g.log.Error("projection stopped", "projection", projections[i].Name(), "err", err)
-			}
-		}()
-	}
+	g.done.Add(1)
+	go func() {
+		defer g.done.Done()
+		if err := group.Run(rctx); err != nil && rctx.Err() == nil {
+			g.log.Error("projections stopped", "err", err)
+		}
+	}()
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for _, r := range g.runners {

@@ -147,22 +147,21 @@ func models() []projection.Projection {
 
 // rebuild forgets ps' checkpoints and runs them from position 0 until
 // each has folded head, as serve would after an upgrade that renames
-// them: the gateway's (keys, budgets) on runners of their own, the
-// registries (agents, sessions) in one group, the other read models in
-// another. Checkpoints are saved as serve saves them.
+// them: three groups, each over one subscription: the gateway's (keys,
+// budgets), the registries (agents, sessions), the other read models.
+// Checkpoints are saved as serve saves them.
 func rebuild(ctx context.Context, st *embedded.Store, head uint64, ps []projection.Projection) (time.Duration, error) {
 	runtime.GC()
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	registries, models := projection.NewGroup(st, st, nil), projection.NewGroup(st, st, nil)
-	runs := []func(context.Context) error{registries.Run, models.Run}
+	registries, models, gw := projection.NewGroup(st, st, nil), projection.NewGroup(st, st, nil), projection.NewGroup(st, st, nil)
+	runs := []func(context.Context) error{registries.Run, models.Run, gw.Run}
 	var runners []*projection.Runner
 	for _, p := range ps {
 		var r *projection.Runner
 		switch p.Name() {
 		case "gateway.keys", budget.ProjectionName:
-			r = projection.NewRunner(p, st, st, projection.RunnerConfig{}, nil)
-			runs = append(runs, r.Run)
+			r = gw.Add(p, projection.RunnerConfig{})
 		case "core.agents", "core.sessions":
 			r = registries.Add(p, projection.RunnerConfig{})
 		case costs.ProjectionName, audit.ProjectionName:
