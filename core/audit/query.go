@@ -3,10 +3,11 @@ package audit
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/core/projection"
 )
 
 // Filter selects entries. Empty fields select all.
@@ -109,55 +110,27 @@ func (m *Model) Restore(state []byte) error {
 	return nil
 }
 
-var errShort = errors.New("snapshot ends early")
-
 func (m *Model) restore(b []byte) error {
-	if !strings.HasPrefix(string(b), snapshotMagic) {
-		return errors.New("not an audit snapshot of this version")
-	}
-	b = b[len(snapshotMagic):]
-	uv := func() (uint64, error) {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return 0, errShort
-		}
-		b = b[n:]
-		return v, nil
-	}
-	l, err := uv()
-	if err != nil || uint64(len(b)) < l {
-		return errShort
-	}
-	var j snapshotJSON
-	if err := json.Unmarshal(b[:l], &j); err != nil {
+	r := projection.NewSnapshotReader(b, snapshotMagic)
+	j := r.Bytes(r.Uvarint())
+	if err := r.Err(); err != nil {
 		return err
 	}
-	b = b[l:]
-	m.entries, m.breaks, m.events = j.Entries, j.Breaks, j.Events
-	n, err := uv()
-	if err != nil {
+	var sj snapshotJSON
+	if err := json.Unmarshal(j, &sj); err != nil {
 		return err
 	}
-	m.heads = make(map[string]head, n)
+	m.entries, m.breaks, m.events = sj.Entries, sj.Breaks, sj.Events
+	n := r.Uvarint()
+	m.heads = make(map[string]head, min(n, 1<<20))
 	for range n {
-		l, err := uv()
-		if err != nil || uint64(len(b)) < l {
-			return errShort
+		s := r.String()
+		h := head{version: r.Uvarint()}
+		copy(h.hash[:], r.Bytes(32))
+		if r.Err() != nil {
+			break
 		}
-		s := string(b[:l])
-		b = b[l:]
-		v, err := uv()
-		if err != nil || len(b) < 32 {
-			return errShort
-		}
-		var h head
-		h.version = v
-		copy(h.hash[:], b[:32])
-		b = b[32:]
 		m.heads[s] = h
 	}
-	if len(b) != 0 {
-		return fmt.Errorf("%d bytes after the last stream", len(b))
-	}
-	return nil
+	return r.Done()
 }

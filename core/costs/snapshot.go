@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/switchyard/switchyard/core/projection"
 )
 
 // The snapshot is binary: a cost model of ten million events has some
@@ -56,76 +58,41 @@ func (m *Model) Restore(state []byte) error {
 	return nil
 }
 
-var errShort = errors.New("snapshot ends early")
-
 func (m *Model) restore(b []byte) error {
-	if len(b) < len(snapshotMagic) || string(b[:len(snapshotMagic)]) != snapshotMagic {
-		return errors.New("not a cost model snapshot of this version")
-	}
-	b = b[len(snapshotMagic):]
-	uv := func() (uint64, error) {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return 0, errShort
-		}
-		b = b[n:]
-		return v, nil
-	}
-	sv := func() (int64, error) {
-		v, n := binary.Varint(b)
-		if n <= 0 {
-			return 0, errShort
-		}
-		b = b[n:]
-		return v, nil
-	}
-	n, err := uv()
-	if err != nil {
-		return err
-	}
+	r := projection.NewSnapshotReader(b, snapshotMagic)
+	n := r.Uvarint()
 	for range n {
-		l, err := uv()
-		if err != nil {
-			return err
+		s := r.String()
+		if r.Err() != nil {
+			break
 		}
-		if uint64(len(b)) < l {
-			return errShort
-		}
-		s := string(b[:l])
-		b = b[l:]
 		if _, dup := m.ids[s]; dup {
 			return fmt.Errorf("string %q twice", s)
 		}
 		m.ids[s] = uint32(len(m.strs))
 		m.strs = append(m.strs, s)
 	}
-	rows, err := uv()
-	if err != nil {
-		return err
-	}
+	rows := r.Uvarint()
 	tagSets := map[uint32]bool{}
 	for range rows {
-		var k fineKey
-		h, err := sv()
-		if err != nil {
-			return err
+		if r.Err() != nil {
+			break
 		}
-		k.hour = int32(h)
+		var k fineKey
+		k.hour = int32(r.Varint())
 		for _, dst := range [...]*uint32{&k.agent, &k.team, &k.user, &k.model, &k.provider, &k.api, &k.tags, &k.key, &k.session, &k.decision} {
-			id, err := uv()
-			if err != nil {
-				return err
-			}
+			id := r.Uvarint()
 			if id >= uint64(len(m.strs)) {
-				return fmt.Errorf("string id %d out of range", id)
+				r.Fail(fmt.Errorf("string id %d out of range", id))
 			}
 			*dst = uint32(id)
 		}
 		var v totals
 		for i := range v {
-			if v[i], err = sv(); err != nil {
-				return err
-			}
+			v[i] = r.Varint()
+		}
+		if r.Err() != nil {
+			break
 		}
 		if _, dup := m.fine.index[k]; dup {
 			return errors.New("a row twice")
@@ -141,8 +108,5 @@ func (m *Model) restore(b []byte) error {
 			m.tagSets = append(m.tagSets, k.tags)
 		}
 	}
-	if len(b) != 0 {
-		return fmt.Errorf("%d bytes after the last row", len(b))
-	}
-	return nil
+	return r.Done()
 }

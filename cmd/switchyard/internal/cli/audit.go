@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/csv"
 	"fmt"
-	"net/url"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -35,19 +34,14 @@ is printed, and the command exits with status 1.`,
   switchyard audit --format csv > audit.csv`,
 		Args: noArgs,
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" && format != "csv" {
-				return usagef("--format %q: use table, json or csv", format)
+			if err := checkFormat(format); err != nil {
+				return err
 			}
 			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
-			v := url.Values{}
-			for k, val := range map[string]string{"actor": actor, "target": target, "action": action, "since": since, "until": until} {
-				if val != "" {
-					v.Set(k, val)
-				}
-			}
+			v := queryOf(map[string]string{"actor": actor, "target": target, "action": action, "since": since, "until": until})
 			if limit > 0 {
 				v.Set("limit", strconv.Itoa(limit))
 			}

@@ -37,19 +37,14 @@ RFC 3339. The read model has hourly resolution.`,
   switchyard costs --by model --where session=s0123456789abcdef`,
 		Args: noArgs,
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" && format != "csv" {
-				return usagef("--format %q: use table, json or csv", format)
+			if err := checkFormat(format); err != nil {
+				return err
 			}
 			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
-			v := url.Values{}
-			for k, val := range map[string]string{"by": by, "since": since, "until": until} {
-				if val != "" {
-					v.Set(k, val)
-				}
-			}
+			v := queryOf(map[string]string{"by": by, "since": since, "until": until})
 			for _, w := range where {
 				v.Add("where", w)
 			}
@@ -80,6 +75,25 @@ RFC 3339. The read model has hourly resolution.`,
 	cmd.Flags().StringArrayVar(&where, "where", nil, "keep only calls with DIM=VALUE, e.g. agent=reviewer or tag:env=prod (repeatable: all must hold)")
 	cmd.Flags().StringVar(&format, "format", "table", "table, json (one object) or csv (for spreadsheets)")
 	return cmd
+}
+
+// checkFormat refuses an output format other than table, json and csv.
+func checkFormat(format string) error {
+	if format != "table" && format != "json" && format != "csv" {
+		return usagef("--format %q: use table, json or csv", format)
+	}
+	return nil
+}
+
+// queryOf makes URL query parameters of the values that are set.
+func queryOf(kv map[string]string) url.Values {
+	v := url.Values{}
+	for k, val := range kv {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	return v
 }
 
 // writeCostTable prints a report for people: a line per group, the
