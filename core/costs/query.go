@@ -445,19 +445,12 @@ func tagValue(set, name string) (string, bool) {
 	return "", false
 }
 
-func hourOf(t time.Time) int32 { return int32(floorDiv64(t.Unix(), 3600)) }
+func hourOf(t time.Time) int32 { return int32(floorDiv(t.Unix(), 3600)) }
 
 func unixHour(h int32) time.Time { return time.Unix(int64(h)*3600, 0).UTC() }
 
-func floorDiv(a, b int32) int32 {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
-}
-
-func floorDiv64(a, b int64) int64 {
+// floorDiv divides rounding toward minus infinity: hour -1 is in day -1.
+func floorDiv[T int32 | int64](a, b T) T {
 	q := a / b
 	if a%b != 0 && a < 0 {
 		q--
