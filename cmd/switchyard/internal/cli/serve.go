@@ -350,7 +350,13 @@ func (a *app) demoAgents(ctx context.Context, cp *controlPlane, ads *adapters, f
 		return ""
 	}
 	return "Agents that run Claude Code, Codex and OpenCode headless through the gateway (docs/sessions.md):\n\n" + b.String() +
-		"      # every step and model call, live; then: " + p + " session list" + flag + "\n"
+		"      # every step and model call, live; then: " + p + " session list" + flag + "\n" +
+		"\nWhat it all cost, and why (docs/costs.md, docs/traces.md):\n\n" +
+		"  " + p + " costs --by agent,model" + flag + "\n" +
+		"  " + p + " costs --by decision --since 1d" + flag + "      # a decision is SESSION/TURN\n" +
+		"  " + p + " trace SESSION/1" + flag + "                     # the turn as a tree: calls, routing, tools, cost\n" +
+		"  " + p + " replay SESSION" + flag + "                      # re-run its routing decisions from the log\n" +
+		"  " + p + " audit" + flag + "                               # who changed what, hash chains checked\n"
 }
 
 // listenUnix listens on a unix socket at path, replacing a stale one.
