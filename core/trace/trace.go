@@ -105,8 +105,10 @@ func Build(ctx context.Context, r eventstore.Reader, id string, turn int) (*Node
 			Mode    string `json:"mode"`
 			Outcome string `json:"outcome"`
 			Result  string `json:"result"`
-			Error   string `json:"error"`
-			Reason  string `json:"reason"`
+			// Error is a string in session.turn.ended, an object in
+			// session.harness.error (read by harnessNode).
+			Error  json.RawMessage `json:"error"`
+			Reason string          `json:"reason"`
 		}
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, fmt.Errorf("%s event at position %d: %w", e.Type, e.Position, err)
@@ -132,7 +134,9 @@ func Build(ctx context.Context, r eventstore.Reader, id string, turn int) (*Node
 			root.End = e.Time
 			root.Attrs["outcome"] = d.Outcome
 			if d.Outcome != "completed" {
-				root.Error = cmp.Or(d.Error, d.Outcome)
+				var msg string
+				_ = json.Unmarshal(d.Error, &msg)
+				root.Error = cmp.Or(msg, d.Outcome)
 			}
 			if d.Result != "" {
 				root.Attrs["result"] = d.Result
