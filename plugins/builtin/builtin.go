@@ -1,12 +1,15 @@
 // Package builtin holds the routing plugins Switchyard ships with, as WASM
-// modules embedded in the binary. They are ordinary sdk/routing plugins:
-// the strategies (rules by task type and tags, cheapest capable, fastest,
-// weighted, failover) are one module, plugins/builtin/strategies, chosen
-// and tuned by its configuration.
+// modules embedded in the binary. They are ordinary routing plugins (the
+// ABI of docs/routing-plugins.md): the strategies (rules by task type and
+// tags, cheapest capable, fastest, weighted, failover) are one module,
+// plugins/builtin/strategies, chosen and tuned by its configuration. It
+// is written in AssemblyScript, whose small, straight code costs the
+// gateway a fraction of what the same strategies compiled from Go did.
 //
-// The modules are built by `go tool task gen:builtin` into wasm/, which
-// git ignores; a binary built without that task has no built-ins and says
-// so when one is asked for.
+// The modules are built by `go tool task gen:builtin` (with the pinned
+// AssemblyScript compiler that scripts/install-clients.sh installs) into
+// wasm/, which git ignores; a binary built without that task has no
+// built-ins and says so when one is asked for.
 package builtin
 
 import (

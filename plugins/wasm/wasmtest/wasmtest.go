@@ -1,5 +1,7 @@
 // Package wasmtest builds routing plugins for tests, the way a user builds
-// one: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared.
+// one: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared for Go, the
+// pinned wabt for WebAssembly text, the pinned AssemblyScript compiler
+// for AssemblyScript.
 package wasmtest
 
 import (
@@ -76,6 +78,33 @@ func BuildWAT(t testing.TB, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// BuildAS compiles the AssemblyScript plugin whose asconfig.json is at
+// config, once per test binary, with the pinned asc (the assemblyscript
+// npm package, which scripts/install-clients.sh installs with the pinned
+// clients), as `go tool task gen:builtin` compiles the built-in
+// strategies. Without the npm install it skips the test, or fails it
+// under SWITCHYARD_REQUIRE_CLIENTS=1 (go tool task test).
+func BuildAS(t testing.TB, config string) []byte {
+	t.Helper()
+	dir := realclients.DirOrSkip(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if b, ok := built[config]; ok {
+		return b
+	}
+	out := filepath.Join(t.TempDir(), "plugin.wasm")
+	cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "asc"), "--config", config, "-o", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("compile %s: %v\n%s", config, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built[config] = b
 	return b
 }
 
