@@ -26,6 +26,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/sdk/harness"
@@ -154,7 +156,8 @@ func Build(ctx context.Context, r eventstore.Reader, id string, turn int) (*Node
 		return nil, fmt.Errorf("%w: session %s has no turn %d", ErrNotFound, id, turn)
 	}
 	if keyID != "" {
-		if err := addCalls(ctx, r, root, keyID, strconv.Itoa(turn)); err != nil {
+		want := strconv.Itoa(turn)
+		if err := addCalls(ctx, r, root, "calls-"+keyID, func(s *event.ModelCallStarted) bool { return s.Tags["turn"] == want }); err != nil {
 			return nil, err
 		}
 	}
@@ -218,10 +221,10 @@ func harnessNode(root *Node, byTool map[string]*Node, e *event.Event) error {
 	return nil
 }
 
-// addCalls adds the model calls of the turn, from the key's call stream.
-func addCalls(ctx context.Context, r eventstore.Reader, root *Node, keyID, turn string) error {
+// addCalls adds the model calls of a call stream that keep selects.
+func addCalls(ctx context.Context, r eventstore.Reader, root *Node, stream string, keep func(*event.ModelCallStarted) bool) error {
 	calls := map[string]*Node{}
-	for e, err := range r.ReadStream(ctx, "calls-"+keyID, eventstore.ReadOptions{}) {
+	for e, err := range r.ReadStream(ctx, stream, eventstore.ReadOptions{}) {
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
 			return nil // no call yet
 		}
@@ -236,7 +239,7 @@ func addCalls(ctx context.Context, r eventstore.Reader, root *Node, keyID, turn 
 			return err
 		}
 		if s, ok := v.(*event.ModelCallStarted); ok {
-			if s.Tags["turn"] != turn {
+			if !keep(s) {
 				continue
 			}
 			n := &Node{Kind: KindModelCall, Name: s.CallID, Start: e.Time, Events: []uint64{e.Position},
@@ -287,6 +290,47 @@ func addCalls(ctx context.Context, r eventstore.Reader, root *Node, keyID, turn 
 		}
 	}
 	return nil
+}
+
+// BuildCall reads the trace of one model call by its id, made outside a
+// session or in one: the call, its routing decision, policy verdicts and
+// attempts. Call ids are UUIDv7s, whose time says where in the log the
+// call began; the search reads from a little before that time until it
+// finds the call, for at most maxScan events.
+func BuildCall(ctx context.Context, r eventstore.Reader, callID string, maxScan int) (*Node, error) {
+	id, err := uuid.Parse(callID)
+	if err != nil || id.Version() != 7 {
+		return nil, fmt.Errorf("%q is not a call id (the x-switchyard-call-id of a response, a UUIDv7) nor a decision SESSION/TURN", callID)
+	}
+	ms := int64(id[0])<<40 | int64(id[1])<<32 | int64(id[2])<<24 | int64(id[3])<<16 | int64(id[4])<<8 | int64(id[5])
+	from, err := eventstore.PositionAt(ctx, r, time.UnixMilli(ms).Add(-2*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	stream, scanned := "", 0
+	for e, err := range r.ReadAll(ctx, eventstore.ReadOptions{From: from}) {
+		if err != nil {
+			return nil, err
+		}
+		if e.Type == "model.call.started" && e.Metadata.CorrelationID == callID {
+			stream = e.Stream
+			break
+		}
+		if scanned++; scanned >= maxScan {
+			break
+		}
+	}
+	if stream == "" {
+		return nil, fmt.Errorf("%w: no model call %s in the %d events after its time", ErrNotFound, callID, scanned)
+	}
+	root := &Node{}
+	if err := addCalls(ctx, r, root, stream, func(s *event.ModelCallStarted) bool { return s.CallID == callID }); err != nil {
+		return nil, err
+	}
+	if len(root.Children) != 1 {
+		return nil, fmt.Errorf("%w: model call %s is not in %s", ErrNotFound, callID, stream)
+	}
+	return root.Children[0], nil
 }
 
 func finishCall(n *Node, at time.Time, provider, model string, u event.CallUsage, latencyMS float64, attempts int, route event.CallRoute) {

@@ -111,6 +111,7 @@ func (s *Server) sessionRoutes(v1 fiber.Router) {
 	v1.Get("/sessions", s.listSessions)
 	v1.Get("/sessions/:id", s.getSession)
 	v1.Get("/sessions/:id/turns/:turn/trace", s.getTrace)
+	v1.Get("/calls/:id/trace", s.getCallTrace)
 	if s.cfg.Replayer != nil {
 		v1.Post("/sessions/:id/replay", s.replaySession)
 	}

@@ -32,6 +32,25 @@ func (s *Server) getTrace(c *fiber.Ctx) error {
 	return c.JSON(n)
 }
 
+// callScan bounds the events a call's trace reads to find the call.
+const callScan = 1_000_000
+
+// getCallTrace answers GET /api/v1/calls/ID/trace: one model call's tree,
+// found by its id (a response's x-switchyard-call-id).
+func (s *Server) getCallTrace(c *fiber.Ctx) error {
+	if err := s.flushGateway(c.UserContext()); err != nil {
+		return err
+	}
+	n, err := trace.BuildCall(c.UserContext(), s.store, c.Params("id"), callScan)
+	if errors.Is(err, trace.ErrNotFound) {
+		return &apiError{Status: fiber.StatusNotFound, Code: "not_found", Err: err, Message: err.Error()}
+	}
+	if err != nil {
+		return apiErr(fiber.StatusBadRequest, "bad_request", "%v", err)
+	}
+	return c.JSON(n)
+}
+
 // flushGateway writes the gateway's batched events, so that a call that
 // has returned is in the log.
 func (s *Server) flushGateway(ctx context.Context) error {

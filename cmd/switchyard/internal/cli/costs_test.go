@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/switchyard/switchyard/core/costs"
 	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/core/trace"
 )
 
 // TestCosts makes calls through the demo gateway (one retried, one
@@ -31,7 +33,7 @@ func TestCosts(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &ck); err != nil {
 		t.Fatal(err)
 	}
-	post := func(model, prompt string) {
+	post := func(model, prompt string) string {
 		body := `{"model":"` + model + `","messages":[{"role":"user","content":` + quote(prompt) + `}]}`
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/chat/completions", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+ck.Secret)
@@ -43,10 +45,11 @@ func TestCosts(t *testing.T) {
 		if res.StatusCode != 200 {
 			t.Fatalf("call %q: %d", prompt, res.StatusCode)
 		}
+		return res.Header.Get("x-switchyard-call-id")
 	}
 	post("fast", "one")
 	post("fast", "two, a little longer")
-	post("sim/sim-small", "retried: one target [[sim fault=500 times=1 id=cost-r]]")
+	retried := post("sim/sim-small", "retried: one target [[sim fault=500 times=1 id=cost-r]]")
 	post("fast", "fell back: two targets [[sim fault=429 times=1 id=cost-f]]")
 
 	r = cli(t, ctx, "", "costs", "--by", "model", "--where", "team=finance", "--since", "1d", "--format", "json", "--addr", addr).ok(t)
@@ -96,6 +99,22 @@ func TestCosts(t *testing.T) {
 		if !near(row.CostUSD, byModel[row.Group["model"]]) {
 			t.Fatalf("model %s costs $%v, the events say $%v", row.Group["model"], row.CostUSD, byModel[row.Group["model"]])
 		}
+	}
+
+	// Why the retried call went where it did: its own trace, by call id.
+	var call trace.Node
+	if err := json.Unmarshal([]byte(cli(t, ctx, "", "trace", retried, "--json", "--addr", addr).ok(t).out), &call); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, c := range call.Children {
+		kinds = append(kinds, c.Kind+":"+fmt.Sprint(c.Attrs["next"]))
+	}
+	if call.Kind != trace.KindModelCall || call.Name != retried || call.CostUSD != retry || strings.Join(kinds, ",") != "routing:<nil>,attempt:retry" {
+		t.Fatalf("trace of call %s: %+v, children %v", retried, call, kinds)
+	}
+	if r := cli(t, ctx, "", "trace", "019ae3c1-5b7e-7c31-9d3e-0a1b2c3d4e5f", "--addr", addr); r.code == 0 || !strings.Contains(r.err, "no model call") {
+		t.Fatalf("trace of an unknown call: %d %q", r.code, r.err)
 	}
 
 	// The demo's own call is another team's; the tag groups ours.
