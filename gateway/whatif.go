@@ -162,9 +162,7 @@ func (w *whatIf) decide(ctx context.Context, c *pastCall, e *event.Event) {
 			switch {
 			case errors.As(err, &nr):
 				c.why = nr.Why
-			case err != nil:
-				c.why = "plugin error"
-			case len(targets) == 0:
+			case err != nil, len(targets) == 0:
 				c.why = "plugin error"
 			default:
 				w.rep.Exact++
@@ -187,13 +185,13 @@ func (w *whatIf) decide(ctx context.Context, c *pastCall, e *event.Event) {
 	}
 	nd, err := w.router.Route(ctx, f)
 	switch {
-	case err != nil && errors.Is(err, route.ErrNoRoute):
+	case errors.Is(err, route.ErrNoRoute):
 		c.why = "no route in today's configuration for model " + s.RequestModel
 	case err != nil || nd.PluginError != "":
 		c.why = "plugin error"
 	default:
 		w.rep.Reconstructed++
-		c.to, c.reason = nd.Targets[0].Provider+"/"+nd.Targets[0].Model, nd.Reason
+		c.to, c.reason = nd.Targets[0].String(), nd.Reason
 	}
 }
 

@@ -16,6 +16,7 @@
 package audit
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -176,10 +177,10 @@ func describe(e *event.Event) (target, detail string, ok bool) {
 	}
 	switch kind {
 	case "agent":
-		target = "agent:" + first(d.Definition.Name, d.Name, e.Metadata.Agent)
+		target = "agent:" + cmp.Or(d.Definition.Name, d.Name, e.Metadata.Agent)
 		add("digest", short(d.Digest))
 	case "key":
-		target = "key:" + first(d.Key.ID, d.ID)
+		target = "key:" + cmp.Or(d.Key.ID, d.ID)
 		add("name", d.Key.Name)
 	case "routing":
 		target = "plugin:" + d.Name
@@ -188,7 +189,7 @@ func describe(e *event.Event) (target, detail string, ok bool) {
 	case "policy":
 		target = "policy:" + d.Name
 	case "session":
-		target = "session:" + first(e.Metadata.Session, d.ID, strings.TrimPrefix(e.Stream, "session-"))
+		target = "session:" + cmp.Or(e.Metadata.Session, d.ID, strings.TrimPrefix(e.Stream, "session-"))
 		add("agent", d.Agent)
 		add("fork of", d.ForkOf)
 		if d.Mode != "" {
@@ -200,13 +201,4 @@ func describe(e *event.Event) (target, detail string, ok bool) {
 	}
 	add("reason", short(d.Reason))
 	return target, strings.Join(parts, ", "), true
-}
-
-func first(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

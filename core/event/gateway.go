@@ -59,6 +59,18 @@ type RouteTarget struct {
 	Model    string `json:"model"`
 }
 
+// String is "provider/model".
+func (t RouteTarget) String() string { return t.Provider + "/" + t.Model }
+
+// TargetNames names each target "provider/model".
+func TargetNames(ts []RouteTarget) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return out
+}
+
 // RoutingDecided records where a router sent a call and why.
 type RoutingDecided struct {
 	CallID       string        `json:"call_id"`

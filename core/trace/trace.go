@@ -256,7 +256,7 @@ func addCalls(ctx context.Context, r eventstore.Reader, root *Node, stream strin
 		switch d := v.(type) {
 		case *event.RoutingDecided:
 			rn := &Node{Kind: KindRouting, Name: d.Router, Start: e.Time, Events: []uint64{e.Position}, Summary: d.Reason,
-				Attrs: map[string]any{"router": d.Router, "targets": targets(d.Targets)}}
+				Attrs: map[string]any{"router": d.Router, "targets": event.TargetNames(d.Targets)}}
 			if d.PluginDigest != "" {
 				rn.Attrs["plugin_digest"], rn.Attrs["seed"], rn.Attrs["clock_unix_ms"] = d.PluginDigest, d.Seed, d.ClockUnixMS
 			}
@@ -371,14 +371,6 @@ func callID(v any) string {
 		return d.CallID
 	}
 	return ""
-}
-
-func targets(ts []event.RouteTarget) []string {
-	out := make([]string, len(ts))
-	for i, t := range ts {
-		out[i] = t.Provider + "/" + t.Model
-	}
-	return out
 }
 
 func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }

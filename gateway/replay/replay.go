@@ -179,7 +179,7 @@ type NotReplayable struct{ Why string }
 func (e *NotReplayable) Error() string { return e.Why }
 
 func (rp *Replayer) decision(ctx context.Context, loaded map[string][]*event.RoutingPluginLoaded, e *event.Event, d *event.RoutingDecided) Decision {
-	dec := Decision{Position: e.Position, CallID: d.CallID, Router: d.Router, Targets: targetStrings(d.Targets), Reason: d.Reason}
+	dec := Decision{Position: e.Position, CallID: d.CallID, Router: d.Router, Targets: event.TargetNames(d.Targets), Reason: d.Reason}
 	if d.PluginDigest == "" {
 		dec.Why = "decided by the " + d.Router + " router: its decisions depend on the gateway's configuration at the time, which the log does not record"
 		return dec
@@ -302,12 +302,4 @@ func sessionKey(ctx context.Context, r eventstore.Reader, id string) (string, er
 		return c.KeyID, nil
 	}
 	return "", fmt.Errorf("%w: %s", ErrNoSession, id)
-}
-
-func targetStrings(ts []event.RouteTarget) []string {
-	out := make([]string, len(ts))
-	for i, t := range ts {
-		out[i] = t.Provider + "/" + t.Model
-	}
-	return out
 }

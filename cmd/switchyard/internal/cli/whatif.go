@@ -73,7 +73,7 @@ configuration, all taken as healthy. A moved call is priced on its recorded usag
 func writeWhatIf(a *app, rep *replay.WhatIf) error {
 	w := a.io.Out
 	fmt.Fprintf(w, "plugin %s (%s) over %d call(s): %d decided again (%d exact, %d from the request), %d would move\n",
-		rep.Plugin, short(rep.Digest), rep.Calls, rep.Evaluated, rep.Exact, rep.Reconstructed, rep.Changed)
+		rep.Plugin, shortDigest(rep.Digest), rep.Calls, rep.Evaluated, rep.Exact, rep.Reconstructed, rep.Changed)
 	fmt.Fprintf(w, "cost: recorded $%s, with the plugin $%s (%+.6f)\n", dollars(rep.RecordedCostUSD), dollars(rep.WhatIfCostUSD), rep.DeltaUSD)
 	if len(rep.Moves) > 0 {
 		fmt.Fprintln(w)
@@ -98,12 +98,4 @@ func writeWhatIf(a *app, rep *replay.WhatIf) error {
 		fmt.Fprintf(w, "%d moved call(s) went to a target with no price: counted at their recorded cost\n", rep.Unpriced)
 	}
 	return nil
-}
-
-// short shortens a digest for people.
-func short(digest string) string {
-	if len(digest) > 19 {
-		return digest[:19]
-	}
-	return digest
 }
