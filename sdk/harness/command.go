@@ -308,8 +308,9 @@ func (p *Process) leftOver() []proc {
 // the grace period. It returns at once; Wait waits for the end.
 func (p *Process) Stop() { p.stop(stoppedByCaller) }
 
-// Wait waits for the process to end, and for its group to be gone, and
-// returns how it ended. It closes Stdout: call it once done reading.
+// Wait waits for the process to end, and for its group and what a stop
+// found below it in other groups to be gone (up to a second for those),
+// and returns how it ended. It closes Stdout: call it once done reading.
 func (p *Process) Wait() Exit {
 	<-p.done
 	p.closeOut.Do(func() { p.stdout.Close() })
@@ -365,9 +366,11 @@ func (p *Process) wait(stderrDone chan struct{}) {
 	_ = p.cmd.Wait() // the state is in ProcessState
 	close(p.exited)
 	// Nothing of the CLI outlives it: its group, and what a stop found
-	// below it in other groups.
+	// below it in other groups, which Wait also waits to be gone.
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
-	signal(p.leftOver(), syscall.SIGKILL)
+	left := p.leftOver()
+	signal(left, syscall.SIGKILL)
+	waitGone(left, orphanWait)
 	// Set a deadline for a reader blocked now; stdoutReader sets one for
 	// the later reads.
 	_ = p.stdout.SetReadDeadline(time.Now().Add(orphanWait))

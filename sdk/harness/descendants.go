@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // A CLI's tools may leave its process group: OpenCode runs its bash
@@ -22,26 +23,28 @@ type proc struct {
 	start uint64
 }
 
-// procStat reads a process's parent and start time from /proc/PID/stat.
-func procStat(pid int) (ppid int, start uint64, ok bool) {
+// procStat reads a process's parent, start time and state ('R', 'S',
+// 'Z' for ended but not yet reaped, ...) from /proc/PID/stat.
+func procStat(pid int) (ppid int, start uint64, state byte, ok bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	// The command name, in parentheses, may hold spaces: fields count
-	// from after its closing one. ppid is field 4, starttime field 22.
+	// from after its closing one. state is field 3, ppid field 4,
+	// starttime field 22.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return 0, 0, false
+	if len(f) < 20 || len(f[0]) != 1 {
+		return 0, 0, 0, false
 	}
 	ppid, _ = strconv.Atoi(f[1])
 	start, _ = strconv.ParseUint(f[19], 10, 64)
-	return ppid, start, true
+	return ppid, start, f[0][0], true
 }
 
 // descendants lists the processes below pid.
@@ -56,7 +59,7 @@ func descendants(pid int) []proc {
 		if err != nil {
 			continue
 		}
-		if ppid, start, ok := procStat(p); ok {
+		if ppid, start, _, ok := procStat(p); ok {
 			children[ppid] = append(children[ppid], proc{p, start})
 		}
 	}
@@ -76,12 +79,28 @@ func descendants(pid int) []proc {
 // its process group when it leads one of its own.
 func signal(ps []proc, sig syscall.Signal) {
 	for _, p := range ps {
-		if _, start, ok := procStat(p.pid); !ok || start != p.start {
+		if _, start, _, ok := procStat(p.pid); !ok || start != p.start {
 			continue // gone, or the pid now belongs to another process
 		}
 		if pgid, err := syscall.Getpgid(p.pid); err == nil && pgid == p.pid {
 			_ = syscall.Kill(-p.pid, sig)
 		}
 		_ = syscall.Kill(p.pid, sig)
+	}
+}
+
+// waitGone waits, up to max, until every process listed has ended (gone,
+// a zombie, or its pid taken by another process): a signal is sent when
+// Kill returns, but the kernel takes a moment to end the process.
+func waitGone(ps []proc, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for _, p := range ps {
+		for {
+			_, start, state, ok := procStat(p.pid)
+			if !ok || start != p.start || state == 'Z' || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
