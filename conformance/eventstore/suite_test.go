@@ -17,6 +17,10 @@ var allFeatures = Features{
 	StreamMetadata: true,
 	DeleteStream:   true,
 	Reopen: func(t *testing.T, s eventstore.Store) eventstore.Store {
+		// A store with a planted bug reopens with the same bug.
+		if b, ok := s.(*broken); ok {
+			return &broken{Store: b.Store.(*memStore).reopen(), bug: b.bug}
+		}
 		return s.(*memStore).reopen()
 	},
 }
