@@ -109,7 +109,7 @@ func New(name string, data any, md Metadata) (Proposed, error) {
 		return Proposed{}, fmt.Errorf("encode %s data: %w", name, err)
 	}
 	md.Schema = t.Schema
-	return Proposed{ID: NewID(), Type: name, Data: b, Metadata: md}, nil
+	return Proposed{ID: NewID(), Type: name, Data: b, Metadata: md, encoded: b}, nil
 }
 
 func isNilPointer(v any) bool {

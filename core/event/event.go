@@ -52,6 +52,15 @@ type Proposed struct {
 	Metadata Metadata
 	// Time is when the event happened; zero means the time of the append.
 	Time time.Time
+	// encoded is Data as New encoded it, valid JSON by construction:
+	// Validate does not scan it again (json.Valid was 3% of a busy
+	// gateway's CPU). Data set or replaced by anyone else is scanned.
+	encoded []byte
+}
+
+// fromNew reports whether Data is still the slice New encoded.
+func (p *Proposed) fromNew() bool {
+	return len(p.Data) > 0 && len(p.encoded) == len(p.Data) && &p.encoded[0] == &p.Data[0]
 }
 
 // NewID returns a new UUIDv7: time-ordered, so ids of events appended
@@ -118,7 +127,7 @@ func (p *Proposed) Validate() error {
 	if len(p.Data) == 0 {
 		return fmt.Errorf("event %s (%s) has no data: send a JSON value, {} if there is nothing to say", p.ID, p.Type)
 	}
-	if !json.Valid(p.Data) {
+	if !p.fromNew() && !json.Valid(p.Data) {
 		return fmt.Errorf("event %s (%s): data is not valid JSON", p.ID, p.Type)
 	}
 	return nil

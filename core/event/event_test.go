@@ -159,6 +159,26 @@ func TestValidate(t *testing.T) {
 	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
 		t.Errorf("Validate of broken JSON = %v", err)
 	}
+	// New's own encoding is trusted; data changed after New is not.
+	p, err := event.New("routing.decided", event.RoutingDecided{CallID: "c1"}, event.Metadata{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatalf("Validate of New's event = %v", err)
+	}
+	good := p.Data
+	for name, data := range map[string]json.RawMessage{
+		"replaced":  json.RawMessage(`{"call_id":`),
+		"truncated": good[:len(good)-1],
+		"extended":  append(good[:len(good):len(good)], '}'),
+	} {
+		q := p
+		q.Data = data
+		if err := q.Validate(); err == nil {
+			t.Errorf("Validate of New's event with its data %s (%s) accepted it", name, data)
+		}
+	}
 }
 
 func TestHashJSONRoundTrip(t *testing.T) {
