@@ -55,7 +55,7 @@ func decodeRecord(pos uint64, b []byte, e *event.Event, pd *pageDecoder) error {
 	m := &e.Metadata
 	fields := [...]*string{&e.Stream, &e.Type, &m.CorrelationID, &m.CausationID, &m.Actor, &m.Agent, &m.Session, &m.Team, &m.User, &m.Traceparent}
 	for i, s := range fields {
-		*s = d.string(pd.prev(i))
+		*s = d.string(pd.prev(i), pd.cache(i))
 	}
 	m.Schema = int(d.uvarint())
 	copy(e.PrevHash[:], d.bytes(32))
@@ -71,18 +71,33 @@ func decodeRecord(pos uint64, b []byte, e *event.Event, pd *pageDecoder) error {
 
 // pageDecoder cuts the allocations of decoding a page of events: each
 // string equal to the same field of the event before (the stream of a run
-// of appends, its type, its session...) is shared, and data is copied into
-// one buffer per page.
+// of appends, its type, its session...) is shared, so are the recent
+// values of the fields that take few values (type, actor, agent, team,
+// user), and data is copied into one buffer per page.
 type pageDecoder struct {
-	last  [10]string
-	arena []byte
+	last   [10]string
+	recent [6][16]string // rows 1-5, as recentRow numbers them
+	arena  []byte
 }
+
+// recentRow numbers the fields of a record (in decodeRecord's order)
+// whose recent values are kept: type, actor, agent, team and user, each
+// with its row of pageDecoder.recent. 0 keeps none.
+var recentRow = [10]uint8{1: 1, 4: 2, 5: 3, 7: 4, 8: 5}
 
 func (pd *pageDecoder) prev(i int) string {
 	if pd == nil {
 		return ""
 	}
 	return pd.last[i]
+}
+
+// cache returns the recent values of field i, or nil when it keeps none.
+func (pd *pageDecoder) cache(i int) *[16]string {
+	if pd == nil || recentRow[i] == 0 {
+		return nil
+	}
+	return &pd.recent[recentRow[i]]
 }
 
 func (pd *pageDecoder) remember(fields []*string) {
@@ -118,7 +133,7 @@ func recordStream(b []byte) (string, uint64, bool) {
 	d.bytes(16)
 	v := d.uvarint()
 	d.uint64()
-	s := d.string("")
+	s := d.string("", nil)
 	return s, v, !d.err
 }
 
@@ -153,8 +168,8 @@ func (d *decoder) uvarint() uint64 {
 }
 
 // string reads a string, returning same instead of a new copy when the
-// bytes are equal to it.
-func (d *decoder) string(same string) string {
+// bytes are equal to it, or a string of recent when one is.
+func (d *decoder) string(same string, recent *[16]string) string {
 	n := d.uvarint()
 	if n == 0 {
 		return ""
@@ -167,5 +182,12 @@ func (d *decoder) string(same string) string {
 	if string(b) == same {
 		return same
 	}
-	return string(b)
+	if recent == nil {
+		return string(b)
+	}
+	slot := &recent[(len(b)*31+int(b[0])*7+int(b[len(b)-1]))&15]
+	if string(b) != *slot {
+		*slot = string(b)
+	}
+	return *slot
 }
