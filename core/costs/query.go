@@ -244,14 +244,16 @@ func (m *Model) Query(q Query) (*Report, error) {
 	case 2:
 		if id, ok := ev.sessionID(); ok {
 			for _, r := range m.sessionRows[id] {
-				add(&m.fine.keys[r], &m.fine.vals[r])
+				row := m.fine.row(r)
+				add(&row.key, &row.val)
 			}
 			rep.Scanned = len(m.sessionRows[id])
 			break
 		}
 		m.fine.rowsIn(from, to, func(rs []int32) {
 			for _, r := range rs {
-				add(&m.fine.keys[r], &m.fine.vals[r])
+				row := m.fine.row(r)
+				add(&row.key, &row.val)
 			}
 			rep.Scanned += len(rs)
 		})
@@ -259,8 +261,9 @@ func (m *Model) Query(q Query) (*Report, error) {
 		var k fineKey
 		m.coarse.rowsIn(from, to, func(rs []int32) {
 			for _, r := range rs {
-				k.coarseKey = m.coarse.keys[r]
-				add(&k, &m.coarse.vals[r])
+				row := m.coarse.row(r)
+				k.coarseKey = row.key
+				add(&k, &row.val)
 			}
 			rep.Scanned += len(rs)
 		})
@@ -268,8 +271,9 @@ func (m *Model) Query(q Query) (*Report, error) {
 		var k fineKey
 		m.summary.rowsIn(from, to, func(rs []int32) {
 			for _, r := range rs {
-				k.summaryKey = m.summary.keys[r]
-				add(&k, &m.summary.vals[r])
+				row := m.summary.row(r)
+				k.summaryKey = row.key
+				add(&k, &row.val)
 			}
 			rep.Scanned += len(rs)
 		})

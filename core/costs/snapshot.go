@@ -22,21 +22,22 @@ const snapshotMagic = "costs1"
 func (m *Model) Snapshot() ([]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	b := make([]byte, 0, 64+len(m.fine.keys)*48)
+	b := make([]byte, 0, 64+m.fine.len()*48)
 	b = append(b, snapshotMagic...)
 	b = binary.AppendUvarint(b, uint64(len(m.strs)-1))
 	for _, s := range m.strs[1:] {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	b = binary.AppendUvarint(b, uint64(len(m.fine.keys)))
-	for i := range m.fine.keys {
-		k := &m.fine.keys[i]
+	b = binary.AppendUvarint(b, uint64(m.fine.len()))
+	for i := range int32(m.fine.len()) {
+		row := m.fine.row(i)
+		k := &row.key
 		b = binary.AppendVarint(b, int64(k.hour))
 		for _, id := range [...]uint32{k.agent, k.team, k.user, k.model, k.provider, k.api, k.tags, k.key, k.session, k.decision} {
 			b = binary.AppendUvarint(b, uint64(id))
 		}
-		for _, v := range m.fine.vals[i] {
+		for _, v := range row.val {
 			b = binary.AppendVarint(b, v)
 		}
 	}
