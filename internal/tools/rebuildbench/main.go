@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/switchyard/switchyard/core/agent"
@@ -52,6 +53,8 @@ var (
 	runs   = flag.Int("runs", 1, "rebuilds to time")
 	each   = flag.Bool("each", false, "also rebuild each read model alone, to see which costs what")
 	prof   = flag.String("cpuprofile", "", "write a CPU profile of the rebuilds to this file")
+	mprof  = flag.String("memprofile", "", "write a heap profile after the last rebuild to this file")
+	read   = flag.Bool("read", false, "first time a bare read of the whole log (one subscription, no read model): the floor of a rebuild")
 )
 
 // generatorVersion changes when the log's shape does, so an old log is
@@ -113,14 +116,46 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *read {
+		began := time.Now()
+		var n uint64
+		rctx, cancel := context.WithCancel(ctx)
+		for e, err := range st.SubscribeAll(rctx, 1) {
+			if err != nil {
+				cancel()
+				return err
+			}
+			if n++; e.Position >= head {
+				break
+			}
+		}
+		cancel()
+		elapsed := time.Since(began)
+		fmt.Printf("bare read of %d events: %s, %.0f events/s\n", n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
+	}
 	var spend *costs.Model
 	for i := range *runs {
 		ps := models()
+		cpu0 := cpuTime()
 		elapsed, err := rebuild(ctx, st, head, ps)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("rebuild %d of all %d read models: %s, %.0f events/s\n", i+1, len(ps), elapsed.Round(time.Millisecond), float64(head)/elapsed.Seconds())
+		cpu := cpuTime() - cpu0
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Printf("rebuild %d of all %d read models: %s, %.0f events/s; CPU %s (%.0f events per CPU second), heap %.1f GB, %d GCs\n", i+1, len(ps),
+			elapsed.Round(time.Millisecond), float64(head)/elapsed.Seconds(), cpu.Round(time.Second), float64(head)/cpu.Seconds(), float64(ms.HeapAlloc)/1e9, ms.NumGC)
+		if *mprof != "" && i == *runs-1 {
+			f, err := os.Create(*mprof)
+			if err != nil {
+				return err
+			}
+			if err := pprof.WriteHeapProfile(f); err != nil {
+				return err
+			}
+			f.Close()
+		}
 		spend = ps[5].(*costs.Model)
 	}
 	if *each {
@@ -147,27 +182,25 @@ func models() []projection.Projection {
 
 // rebuild forgets ps' checkpoints and runs them from position 0 until
 // each has folded head, as serve would after an upgrade that renames
-// them: three groups, each over one subscription: the gateway's (keys,
-// budgets), the registries (agents, sessions), the other read models.
-// Checkpoints are saved as serve saves them.
+// them: two groups, each over one subscription: the gateway's (keys,
+// budgets) and the control plane's (the others). Checkpoints are saved as
+// serve saves them.
 func rebuild(ctx context.Context, st *embedded.Store, head uint64, ps []projection.Projection) (time.Duration, error) {
 	runtime.GC()
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	registries, models, gw := projection.NewGroup(st, st, nil), projection.NewGroup(st, st, nil), projection.NewGroup(st, st, nil)
-	runs := []func(context.Context) error{registries.Run, models.Run, gw.Run}
+	control, gw := projection.NewGroup(st, st, nil), projection.NewGroup(st, st, nil)
+	runs := []func(context.Context) error{control.Run, gw.Run}
 	var runners []*projection.Runner
 	for _, p := range ps {
 		var r *projection.Runner
 		switch p.Name() {
 		case "gateway.keys", budget.ProjectionName:
 			r = gw.Add(p, projection.RunnerConfig{})
-		case "core.agents", "core.sessions":
-			r = registries.Add(p, projection.RunnerConfig{})
 		case costs.ProjectionName, audit.ProjectionName:
-			r = models.Add(p, projection.RunnerConfig{CheckpointEvery: 500_000, CheckpointInterval: time.Minute})
+			r = control.Add(p, projection.RunnerConfig{CheckpointEvery: 500_000, CheckpointInterval: time.Minute})
 		default:
-			r = models.Add(p, projection.RunnerConfig{})
+			r = control.Add(p, projection.RunnerConfig{})
 		}
 		if err := r.Rebuild(ctx); err != nil {
 			return 0, err
@@ -370,6 +403,17 @@ func writeSessions(ctx context.Context, st *embedded.Store, w, n int) error {
 		}
 	}
 	return nil
+}
+
+// cpuTime is the CPU time this process has used, user and system. The
+// rebuild's share of it (which includes the last checkpoints saved after
+// it) is steadier than its wall time on a machine running other work.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func size(dir string) string {

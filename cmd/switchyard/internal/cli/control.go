@@ -57,30 +57,27 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 	start := time.Now()
 	agents, sessions, spend, trail, catalog := agent.NewRegistry(), session.NewRegistry(), costs.New(), audit.New(), projection.NewStreamCatalog()
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	// Two groups, each over one subscription: the registries the control
-	// plane needs before it serves, and the read models that may take a
-	// while to rebuild on a large log (their queries wait for them, not
-	// the start). In one group, the registries would go only as fast as
-	// the slowest read model.
+	// One group over one subscription: the log is read and decoded once
+	// for all five (reading it was a fifth of a rebuild's CPU, paid once
+	// a subscription). The start waits for the registries alone; the
+	// others' queries wait for them.
 	plog := log.With("component", "projection")
-	registries, models := projection.NewGroup(store, cps, plog), projection.NewGroup(store, cps, plog)
+	group := projection.NewGroup(store, cps, plog)
 	runners := []*projection.Runner{
-		registries.Add(agents, projection.RunnerConfig{}),
-		registries.Add(sessions, projection.RunnerConfig{}),
-		models.Add(spend, costsCheckpoints),
-		models.Add(trail, costsCheckpoints),
-		models.Add(catalog, projection.RunnerConfig{}),
+		group.Add(agents, projection.RunnerConfig{}),
+		group.Add(sessions, projection.RunnerConfig{}),
+		group.Add(spend, costsCheckpoints),
+		group.Add(trail, costsCheckpoints),
+		group.Add(catalog, projection.RunnerConfig{}),
 	}
 	var wg sync.WaitGroup
-	for _, g := range []*projection.Group{registries, models} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := g.Run(rctx); err != nil && rctx.Err() == nil {
-				log.Error("read models stopped: changes by other servers will not be seen until a restart", "err", err)
-			}
-		}()
-	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := group.Run(rctx); err != nil && rctx.Err() == nil {
+			log.Error("read models stopped: changes by other servers will not be seen until a restart", "err", err)
+		}
+	}()
 	cp := &controlPlane{
 		agents:         &agent.Service{Registry: agents, Store: store},
 		sessions:       sessions,
