@@ -161,7 +161,14 @@ func (r *Runner) restore(ctx context.Context) error {
 		return fmt.Errorf("projection %s: %w", name, err)
 	}
 	if err := r.p.Restore(cp.State); err != nil {
-		return fmt.Errorf("projection %s: restore checkpoint at position %d: %w (rebuild it)", name, cp.Position, err)
+		// A read model is the log folded: one whose checkpoint it cannot
+		// read (written by another version, or damaged) is rebuilt from
+		// the start, as a renamed one is.
+		r.log.Warn("projection checkpoint unreadable: rebuilding from position 0", "position", cp.Position, "err", err)
+		if err := r.p.Restore(nil); err != nil {
+			return fmt.Errorf("projection %s: reset after an unreadable checkpoint: %w", name, err)
+		}
+		cp.Position = 0
 	}
 	r.saved, r.savedAt = cp.Position, time.Now()
 	r.started.Store(true)
