@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/projection"
 )
@@ -72,10 +74,28 @@ type Chains struct {
 // queries are safe to run while a Runner feeds it.
 type Model struct {
 	mu      sync.RWMutex
-	entries []Entry
+	entries []entry
 	heads   map[string]head // last event seen of each stream
 	events  uint64
 	breaks  []Break
+}
+
+// entry is an Entry as the model keeps it: the id and hash as bytes, not
+// strings, and the strings shared with the event where they can be, so
+// that a large log's hundreds of thousands of entries hold few pointers.
+type entry struct {
+	position, version             uint64
+	time                          int64 // Unix nanoseconds
+	actor, action, target, detail string
+	stream                        string
+	id                            uuid.UUID
+	hash                          event.Hash
+}
+
+// public returns e as an Entry.
+func (e *entry) public() Entry {
+	return Entry{Position: e.position, Time: time.Unix(0, e.time).UTC(), Actor: e.actor, Action: e.action, Target: e.target,
+		Detail: e.detail, Stream: e.stream, Version: e.version, EventID: e.id.String(), Hash: e.hash.String()}
 }
 
 type head struct {
@@ -126,8 +146,8 @@ func (m *Model) Apply(e *event.Event) error {
 	if !ok {
 		return nil
 	}
-	m.entries = append(m.entries, Entry{Position: e.Position, Time: e.Time, Actor: e.Metadata.Actor, Action: e.Type,
-		Target: target, Detail: detail, Stream: e.Stream, Version: e.StreamVersion, EventID: e.ID.String(), Hash: e.Hash.String()})
+	m.entries = append(m.entries, entry{position: e.Position, time: e.Time.UnixNano(), actor: e.Metadata.Actor, action: e.Type,
+		target: target, detail: detail, stream: e.Stream, version: e.StreamVersion, id: e.ID, hash: e.Hash})
 	return nil
 }
 

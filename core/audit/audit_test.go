@@ -135,24 +135,32 @@ func TestBrokenChainsAreFindings(t *testing.T) {
 }
 
 func TestSnapshotRestoresTheSameModel(t *testing.T) {
-	evs := history(t)
-	straight := fold(t, evs)
-	part := fold(t, evs[:4])
-	snap, err := part.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	resumed := audit.New()
-	if err := resumed.Restore(snap); err != nil {
-		t.Fatal(err)
-	}
-	for i := 4; i < len(evs); i++ {
-		if err := resumed.Apply(&evs[i]); err != nil {
+	tampered := history(t)
+	tampered[2].Data = json.RawMessage(`{"reason":"nothing to see"}`)
+	var snap []byte
+	for name, evs := range map[string][]event.Event{"sound": history(t), "with a break": tampered} {
+		straight := fold(t, evs)
+		part := fold(t, evs[:4])
+		var err error
+		if snap, err = part.Snapshot(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if a, b := straight.Query(audit.Filter{}), resumed.Query(audit.Filter{}); !reflect.DeepEqual(a, b) {
-		t.Fatalf("resumed from a checkpoint:\n%+v\nstraight:\n%+v", b, a)
+		resumed := audit.New()
+		if err := resumed.Restore(snap); err != nil {
+			t.Fatal(err)
+		}
+		for i := 4; i < len(evs); i++ {
+			if err := resumed.Apply(&evs[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, b := straight.Query(audit.Filter{}), resumed.Query(audit.Filter{})
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s: resumed from a checkpoint:\n%+v\nstraight:\n%+v", name, b, a)
+		}
+		if len(a.Entries) < 3 || (name == "with a break") != (len(a.Chains.Breaks) == 1) {
+			t.Fatalf("%s: the history did not test what it should: %d entries, breaks %+v", name, len(a.Entries), a.Chains.Breaks)
+		}
 	}
 	if err := audit.New().Restore(snap[:len(snap)-5]); err == nil {
 		t.Fatal("a truncated snapshot was restored")

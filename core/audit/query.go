@@ -2,7 +2,6 @@ package audit
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -38,9 +37,9 @@ func (m *Model) Query(f Filter) Report {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := Report{Entries: []Entry{}, Chains: Chains{Events: m.events, Streams: len(m.heads), Breaks: append([]Break{}, m.breaks...)}}
-	for _, e := range m.entries {
-		if f.matches(&e) {
-			out.Entries = append(out.Entries, e)
+	for i := range m.entries {
+		if e := &m.entries[i]; f.matches(e) {
+			out.Entries = append(out.Entries, e.public())
 		}
 	}
 	if f.Limit > 0 && len(out.Entries) > f.Limit {
@@ -49,7 +48,7 @@ func (m *Model) Query(f Filter) Report {
 	return out
 }
 
-func (f *Filter) matches(e *Entry) bool {
+func (f *Filter) matches(e *entry) bool {
 	prefixOr := func(pattern, v string, sep string) bool {
 		if pattern == "" {
 			return true
@@ -59,37 +58,53 @@ func (f *Filter) matches(e *Entry) bool {
 		}
 		return v == pattern
 	}
-	return (f.Actor == "" || e.Actor == f.Actor) && prefixOr(f.Target, e.Target, ":") && prefixOr(f.Action, e.Action, ".") &&
-		(f.Since.IsZero() || !e.Time.Before(f.Since)) && (f.Until.IsZero() || e.Time.Before(f.Until))
+	return (f.Actor == "" || e.actor == f.Actor) && prefixOr(f.Target, e.target, ":") && prefixOr(f.Action, e.action, ".") &&
+		(f.Since.IsZero() || e.time >= f.Since.UnixNano()) && (f.Until.IsZero() || e.time < f.Until.UnixNano())
 }
 
-// The snapshot: "audit1", uvarint(len) and the entries, breaks and count
-// as JSON (few), then each stream's head in binary (many: one per stream
-// of the log): uvarint(len) name, uvarint(version), 32 bytes of hash.
-const snapshotMagic = "audit1"
-
-type snapshotJSON struct {
-	Entries []Entry `json:"entries"`
-	Breaks  []Break `json:"breaks"`
-	Events  uint64  `json:"events"`
-}
+// The snapshot, in binary (a large log has hundreds of thousands of
+// entries, which took seconds to write as JSON):
+//
+//	"audit2" uvarint(events)
+//	uvarint(len(breaks)) { uvarint(position) string(stream) uvarint(version) string(event id) string(reason) }...
+//	uvarint(len(entries)) { uvarint(position) uvarint(version) varint(time) string(actor action target detail stream)
+//	                        16 bytes of id, 32 of hash }...
+//	uvarint(len(heads)) { string(stream) uvarint(version) 32 bytes of hash }...
+//
+// where string is uvarint(len) and the bytes.
+const snapshotMagic = "audit2"
 
 // Snapshot implements projection.Projection.
 func (m *Model) Snapshot() ([]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	j, err := json.Marshal(snapshotJSON{Entries: m.entries, Breaks: m.breaks, Events: m.events})
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(j)+len(m.heads)*64)
+	str := func(b []byte, s string) []byte { return append(binary.AppendUvarint(b, uint64(len(s))), s...) }
+	b := make([]byte, 0, 64+len(m.entries)*160+len(m.heads)*64)
 	b = append(b, snapshotMagic...)
-	b = binary.AppendUvarint(b, uint64(len(j)))
-	b = append(b, j...)
+	b = binary.AppendUvarint(b, m.events)
+	b = binary.AppendUvarint(b, uint64(len(m.breaks)))
+	for _, k := range m.breaks {
+		b = binary.AppendUvarint(b, k.Position)
+		b = str(b, k.Stream)
+		b = binary.AppendUvarint(b, k.Version)
+		b = str(b, k.EventID)
+		b = str(b, k.Reason)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m.entries)))
+	for i := range m.entries {
+		e := &m.entries[i]
+		b = binary.AppendUvarint(b, e.position)
+		b = binary.AppendUvarint(b, e.version)
+		b = binary.AppendVarint(b, e.time)
+		for _, s := range [...]string{e.actor, e.action, e.target, e.detail, e.stream} {
+			b = str(b, s)
+		}
+		b = append(b, e.id[:]...)
+		b = append(b, e.hash[:]...)
+	}
 	b = binary.AppendUvarint(b, uint64(len(m.heads)))
 	for s, h := range m.heads {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+		b = str(b, s)
 		b = binary.AppendUvarint(b, h.version)
 		b = append(b, h.hash[:]...)
 	}
@@ -112,16 +127,40 @@ func (m *Model) Restore(state []byte) error {
 
 func (m *Model) restore(b []byte) error {
 	r := projection.NewSnapshotReader(b, snapshotMagic)
-	j := r.Bytes(r.Uvarint())
-	if err := r.Err(); err != nil {
-		return err
-	}
-	var sj snapshotJSON
-	if err := json.Unmarshal(j, &sj); err != nil {
-		return err
-	}
-	m.entries, m.breaks, m.events = sj.Entries, sj.Breaks, sj.Events
+	m.events = r.Uvarint()
 	n := r.Uvarint()
+	for range n {
+		k := Break{Position: r.Uvarint(), Stream: r.String(), Version: r.Uvarint(), EventID: r.String(), Reason: r.String()}
+		if r.Err() != nil {
+			break
+		}
+		m.breaks = append(m.breaks, k)
+	}
+	n = r.Uvarint()
+	m.entries = make([]entry, 0, min(n, 1<<20))
+	// Entries share their actors and actions, as they did with the
+	// events they came from: the same few, over and over.
+	seen := map[string]string{}
+	intern := func(s []byte) string {
+		if v, ok := seen[string(s)]; ok {
+			return v
+		}
+		v := string(s)
+		seen[v] = v
+		return v
+	}
+	for range n {
+		e := entry{position: r.Uvarint(), version: r.Uvarint(), time: r.Varint()}
+		e.actor, e.action = intern(r.Bytes(r.Uvarint())), intern(r.Bytes(r.Uvarint()))
+		e.target, e.detail, e.stream = r.String(), r.String(), r.String()
+		copy(e.id[:], r.Bytes(16))
+		copy(e.hash[:], r.Bytes(32))
+		if r.Err() != nil {
+			break
+		}
+		m.entries = append(m.entries, e)
+	}
+	n = r.Uvarint()
 	m.heads = make(map[string]head, min(n, 1<<20))
 	for range n {
 		s := r.String()
