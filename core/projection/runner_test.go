@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -297,5 +298,32 @@ func TestGroupSharesOneSubscription(t *testing.T) {
 	}
 	if cp, _ := s.LoadCheckpoint(context.Background(), "broken"); cp.Position >= 700 {
 		t.Fatalf("the failed projection saved past its bad event: %d", cp.Position)
+	}
+}
+
+func TestStreamCatalogSnapshotRoundTrip(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	want, last := seed(t, s, 90, 5)
+	cat := projection.NewStreamCatalog()
+	r := projection.NewRunner(cat, s, s, projection.RunnerConfig{}, nil)
+	stop := run(t, r)
+	waitFor(t, r, last)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := cat.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := projection.NewStreamCatalog()
+	if err := back.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	checkCatalog(t, back, want)
+	if !reflect.DeepEqual(back.Streams(), cat.Streams()) || back.Total() != cat.Total() || back.Total() != 90 {
+		t.Fatalf("restored catalogue differs:\n%+v (%d)\nwant\n%+v (%d)", back.Streams(), back.Total(), cat.Streams(), cat.Total())
+	}
+	if err := projection.NewStreamCatalog().Restore(snap[:len(snap)-3]); err == nil {
+		t.Fatal("a truncated snapshot was restored")
 	}
 }
