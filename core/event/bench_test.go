@@ -1,6 +1,10 @@
 package event
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 // BenchmarkNewID is the cost of an event id: the gateway takes three or
 // more a call.
@@ -39,5 +43,17 @@ func BenchmarkNew(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkComputeHash hashes an event the size of a model call's (700
+// bytes of data), as the audit model does for every event of the log.
+func BenchmarkComputeHash(b *testing.B) {
+	e := Event{Type: "model.call.completed", Stream: "calls-key_0001", StreamVersion: 7, Time: time.Now(),
+		Data:     []byte(`{"call_id":"` + strings.Repeat("x", 680) + `"}`),
+		Metadata: Metadata{CorrelationID: "call_1", Actor: "key:k1", Agent: "reviewer", Session: "s1", Team: "core", User: "alice", Schema: 1}}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.ComputeHash()
 	}
 }

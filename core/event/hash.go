@@ -11,7 +11,7 @@ import (
 // stream, stream version, time (Unix nanoseconds), data bytes as stored, and
 // every metadata field, each length-prefixed so no two events share a form.
 func (e *Event) ComputeHash() Hash {
-	var scratch [512]byte
+	var scratch [2048]byte // most events: no allocation
 	b := e.AppendCanonical(append(scratch[:0], e.PrevHash[:]...))
 	return sha256.Sum256(b)
 }
