@@ -14,7 +14,9 @@ type Projection interface {
 	// Name identifies the projection's checkpoint; changing it rebuilds.
 	Name() string
 	// Apply folds one event into the state. An error stops the runner: the
-	// projection is stuck on a bad event and someone must look.
+	// projection is stuck on a bad event and someone must look. Apply
+	// must not keep e after it returns (its strings and data it may): the
+	// runner reuses the memory.
 	Apply(e *event.Event) error
 	// Snapshot encodes the current state for a checkpoint.
 	Snapshot() ([]byte, error)

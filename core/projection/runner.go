@@ -242,6 +242,12 @@ func (r *Runner) finish(ctx context.Context) error {
 // batchSize bounds the events handed to the projections at once.
 const batchSize = 512
 
+// batch is events read once and folded by every member of a group.
+type batch struct {
+	events  []event.Event
+	pending atomic.Int32 // members yet to fold it
+}
+
 // Run restores each projection from its checkpoint and folds every later
 // event into it, until ctx is done or the subscription fails. When ctx is
 // done it saves a last checkpoint of each and returns the errors of those
@@ -315,18 +321,27 @@ func (g *Group) runMany(ctx context.Context, from uint64) error {
 			}
 		}
 	}()
-	outs := make([]chan []event.Event, len(g.members))
+	// A batch goes to every member, and back to the pool when the last
+	// is done with it: 512 events of 312 bytes a batch were most of a
+	// rebuild's garbage.
+	var pool sync.Pool
+	outs := make([]chan *batch, len(g.members))
 	errs := make([]error, len(g.members))
 	var wg sync.WaitGroup
 	for i, r := range g.members {
-		outs[i] = make(chan []event.Event, 4)
+		outs[i] = make(chan *batch, 4)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for batch := range outs[i] {
-				if err := r.apply(ctx, batch); err != nil {
+			for b := range outs[i] {
+				if err := r.apply(ctx, b.events); err != nil {
 					// The others go on; this one takes no more events.
 					r.log.Error("projection stopped: its read model is stale until the event is fixed and switchyard restarted", "err", err)
+				}
+				if b.pending.Add(-1) == 0 {
+					clear(b.events) // drop the strings and data for the collector
+					b.events = b.events[:0]
+					pool.Put(b)
 				}
 			}
 			errs[i] = r.finish(ctx)
@@ -337,23 +352,27 @@ func (g *Group) runMany(ctx context.Context, from uint64) error {
 		if !ok {
 			break
 		}
-		batch := make([]event.Event, 1, batchSize)
-		batch[0] = e
+		b, _ := pool.Get().(*batch)
+		if b == nil {
+			b = &batch{events: make([]event.Event, 0, batchSize)}
+		}
+		b.events = append(b.events, e)
 	gather:
-		for len(batch) < batchSize {
+		for len(b.events) < batchSize {
 			select {
 			case e, ok := <-in:
 				if !ok {
 					break gather
 				}
-				batch = append(batch, e)
+				b.events = append(b.events, e)
 			default:
 				break gather
 			}
 		}
+		b.pending.Store(int32(len(outs)))
 		for _, out := range outs {
 			select {
-			case out <- batch:
+			case out <- b:
 			case <-ctx.Done():
 			}
 		}
