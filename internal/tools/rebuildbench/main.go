@@ -1,7 +1,7 @@
 // Command rebuildbench measures how fast serve's read models rebuild
 // from position 0 of a large log: the stream catalogue, agents,
-// sessions, keys, budgets, costs and audit, each with its own runner and
-// subscription, as serve runs them.
+// sessions, keys, budgets, costs and audit, grouped over subscriptions
+// as serve runs them.
 //
 // The log is a synthetic month of agent sessions on the embedded store:
 // each turn is a session.turn.started, five harness events, a
