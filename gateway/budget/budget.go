@@ -44,11 +44,12 @@ type Manager struct {
 
 	rules atomic.Pointer[ruleSet] // read without a lock by Admit
 
-	mu     sync.Mutex
-	scopes map[string]*scope  // every scope with a rule or with spend
-	live   map[string]*Ticket // admitted calls whose event is not applied yet, by call id
-	queue  []*Ticket          // settled calls in settle order, for PendingTimeout
-	ttl    int64              // PendingTimeout in ns
+	mu      sync.Mutex
+	scopes  map[string]*scope  // every scope with a rule or with spend
+	nameBuf []byte             // Apply's scratch for scope names, under mu
+	live    map[string]*Ticket // admitted calls whose event is not applied yet, by call id
+	queue   []*Ticket          // settled calls in settle order, for PendingTimeout
+	ttl     int64              // PendingTimeout in ns
 }
 
 // ruleSet is the rules in force, immutable once published: the scopes

@@ -79,10 +79,6 @@ func (m *Manager) Apply(e *event.Event) error {
 		return fmt.Errorf("%s event for call %q costs %v dollars: a cost is between 0 and %.0f; fix the event's writer", e.Type, c.CallID, c.CostUSD, MaxSpendUSD)
 	}
 	cost := NanoUSD(c.CostUSD)
-	var names []string
-	if cost > 0 {
-		names = Scopes(c.KeyID, e.Metadata.Team, e.Metadata.User, e.Metadata.Agent)
-	}
 
 	now := m.clock().UnixNano()
 	m.mu.Lock()
@@ -99,8 +95,20 @@ func (m *Manager) Apply(e *event.Event) error {
 		}
 		t.state = done
 	}
-	for _, name := range names {
-		m.scope(name).spent.add(cost, e.Time)
+	if cost > 0 {
+		// The scopes of Scopes, looked up without making their names:
+		// only a new scope's is kept.
+		for _, p := range [...]struct{ kind, name string }{{ScopeKey, c.KeyID}, {ScopeTeam, e.Metadata.Team}, {ScopeUser, e.Metadata.User}, {ScopeAgent, e.Metadata.Agent}} {
+			if p.name == "" {
+				continue
+			}
+			m.nameBuf = append(append(append(m.nameBuf[:0], p.kind...), ':'), p.name...)
+			s := m.scopes[string(m.nameBuf)]
+			if s == nil {
+				s = m.scope(string(m.nameBuf))
+			}
+			s.spent.add(cost, e.Time)
+		}
 	}
 	return nil
 }
