@@ -197,9 +197,18 @@ func (r *Router) record(s *scratch, f *route.Facts) *event.PluginFacts {
 		KeyID: a.KeyID, Agent: a.Agent, Team: a.Team, User: a.User, Tags: f.Tags, BudgetLeftUSD: a.BudgetLeftUSD,
 		Default: slices.Clone(a.Default),
 	}
+	known := func(t *abi.Target) bool { return t.LatencyMS != 0 || t.ErrorRate != 0 || t.RateLimited || t.CoolingDown }
+	n := 0
 	for i := range r.deployments {
-		t := &a.Targets[i]
-		if t.LatencyMS != 0 || t.ErrorRate != 0 || t.RateLimited || t.CoolingDown {
+		if known(&a.Targets[i]) {
+			n++
+		}
+	}
+	if n > 0 {
+		pf.Health = make([]event.TargetHealth, 0, n) // one allocation, not one per doubling
+	}
+	for i := range r.deployments {
+		if t := &a.Targets[i]; known(t) {
 			pf.Health = append(pf.Health, event.TargetHealth{Target: i, LatencyMS: t.LatencyMS, ErrorRate: t.ErrorRate, RateLimited: t.RateLimited, CoolingDown: t.CoolingDown})
 		}
 	}
