@@ -127,6 +127,33 @@ func (r *Runner) WaitFor(ctx context.Context, pos uint64) error {
 	}
 }
 
+// catchUpReport is how often CatchUp says how far it is.
+var catchUpReport = 5 * time.Second
+
+// CatchUp waits, as WaitFor, until every runner has folded the log up to
+// pos or ctx is done, and logs how far they are every few seconds: a
+// start that waits for a rebuild of a large log says so instead of
+// looking hung, and is not cut short by a timeout a smaller log needed.
+func CatchUp(ctx context.Context, pos uint64, log *slog.Logger, runners ...*Runner) error {
+	began := time.Now()
+	for _, r := range runners {
+		for {
+			wctx, cancel := context.WithTimeout(ctx, catchUpReport)
+			err := r.WaitFor(wctx, pos)
+			cancel()
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("projection %s at position %d of %d: %w", r.p.Name(), r.Position(), pos, ctx.Err())
+			}
+			log.Info("catching up with the event log", "projection", r.p.Name(), "position", r.Position(), "of", pos,
+				"after", time.Since(began).Round(time.Second))
+		}
+	}
+	return nil
+}
+
 // moved publishes pos. Waking waiters costs a channel per call, so it is
 // skipped when nobody waits: WaitFor counts itself in before it reads pos,
 // so it either sees the new pos or is woken.

@@ -1,11 +1,14 @@
 package projection_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -325,5 +328,40 @@ func TestStreamCatalogSnapshotRoundTrip(t *testing.T) {
 	}
 	if err := projection.NewStreamCatalog().Restore(snap[:len(snap)-3]); err == nil {
 		t.Fatal("a truncated snapshot was restored")
+	}
+}
+
+// CatchUp waits as long as the fold takes, saying how far it is, and
+// gives up only when its context does.
+func TestCatchUpWaitsAndReports(t *testing.T) {
+	defer projection.SetCatchUpReport(20 * time.Millisecond)()
+	s := openStore(t, t.TempDir())
+	_, last := seed(t, s, 50, 3)
+	r := projection.NewRunner(projection.NewStreamCatalog(), s, s, projection.RunnerConfig{}, nil)
+
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	err := projection.CatchUp(ctx, last, log, r)
+	cancel()
+	if err == nil || !strings.Contains(err.Error(), "stream-catalog at position 0 of") {
+		t.Fatalf("CatchUp with no runner running = %v, want the context's error naming the projection", err)
+	}
+	if !strings.Contains(logged.String(), "catching up with the event log") {
+		t.Fatalf("CatchUp did not report its progress while it waited:\n%s", logged.String())
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- projection.CatchUp(context.Background(), last, log, r) }()
+	time.Sleep(60 * time.Millisecond) // longer than a report: a timeout there would end it
+	stop := run(t, r)
+	defer stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("CatchUp did not return once the runner caught up")
 	}
 }

@@ -95,12 +95,8 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 	if err != nil {
 		return fail(err)
 	}
-	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
-	defer wcancel()
-	for _, r := range runners[:2] {
-		if err := r.WaitFor(wctx, head); err != nil {
-			return fail(fmt.Errorf("catching up with the event log: %w", err))
-		}
+	if err := projection.CatchUp(ctx, head, log, runners[:2]...); err != nil {
+		return fail(fmt.Errorf("catching up with the event log: %w", err))
 	}
 	ids, err := sessions.InterruptRunning(ctx, store, "switchyard stopped while the session ran: `switchyard session resume` continues it", time.Now())
 	if err != nil {
