@@ -197,7 +197,9 @@ func (r *Router) record(s *scratch, f *route.Facts) *event.PluginFacts {
 		KeyID: a.KeyID, Agent: a.Agent, Team: a.Team, User: a.User, Tags: f.Tags, BudgetLeftUSD: a.BudgetLeftUSD,
 		Default: slices.Clone(a.Default),
 	}
-	known := func(t *abi.Target) bool { return t.LatencyMS != 0 || t.ErrorRate != 0 || t.RateLimited || t.CoolingDown }
+	known := func(t *abi.Target) bool {
+		return t.LatencyMS != 0 || t.ErrorRate != 0 || t.RateLimited || t.CoolingDown
+	}
 	n := 0
 	for i := range r.deployments {
 		if known(&a.Targets[i]) {
