@@ -43,6 +43,14 @@ type Config struct {
 	// Policies are JS policies run before each call is routed, in order:
 	// the first to deny stops the call (docs/policies.md).
 	Policies []PolicyConfig `json:"policies,omitempty"`
+	// RecordAnswers says whose model answers the gateway records, with a
+	// fingerprint of each request, so that a harness replay can serve
+	// them again (docs/replay.md): sessions (the default: calls made with
+	// a session's key), all, or none.
+	RecordAnswers string `json:"record_answers,omitempty"`
+	// RecordAnswersMaxBytes bounds one recorded answer; a bigger one is
+	// recorded without its content, as not replayable. Default 1 MiB.
+	RecordAnswersMaxBytes int `json:"record_answers_max_bytes,omitempty"`
 	// Proxy tunes retries, fallbacks and timeouts.
 	Proxy proxy.Config `json:"proxy,omitzero"`
 	// Recorder tunes the event writer.
@@ -99,6 +107,10 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	answers := c.answers()
+	if err := answers.Validate(); err != nil {
+		return fmt.Errorf("gateway.%w", err)
+	}
 	if rp := c.RoutingPlugin; rp != nil {
 		switch {
 		case rp.Path == "" && rp.Builtin == "":
@@ -112,6 +124,11 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// answers is what the proxy is told of recording answers.
+func (c *Config) answers() proxy.AnswersConfig {
+	return proxy.AnswersConfig{Record: c.RecordAnswers, MaxBytes: c.RecordAnswersMaxBytes}
 }
 
 // LoadFile reads a config file (.json, .yaml or .yml). Unknown fields in

@@ -85,6 +85,8 @@ type Gateway struct {
 	reg      pluginRegistry
 	models   atomic.Pointer[[]string]
 
+	tapes tapes // the harness replays running
+
 	runners []*projection.Runner
 	started atomic.Bool // the runners exist: key changes refresh budgets
 	stop    context.CancelFunc
@@ -125,6 +127,7 @@ func New(cfg Config, opts Options) (_ *Gateway, err error) {
 		Providers: provs, Router: router, Keys: g.keys, Pricer: (*pricer)(g),
 		Admission: (*admission)(g), Policy: b.policies.asPolicy(), Sink: g.rec, Now: opts.Now,
 		Log: opts.Log.With("component", "proxy"), Observe: opts.Observe,
+		Replays: &g.tapes, Answers: cfg.answers(),
 	})
 	if err != nil {
 		return nil, err
@@ -428,8 +431,8 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	return g.Apply(cfg)
 }
 
-// Apply swaps in cfg (its providers, routes, prices and budgets; proxy and
-// recorder tuning need a restart).
+// Apply swaps in cfg (its providers, routes, prices, budgets and what
+// answers are recorded; proxy and recorder tuning need a restart).
 func (g *Gateway) Apply(cfg Config) error {
 	b, err := g.build(context.Background(), cfg)
 	if err != nil {
@@ -443,6 +446,7 @@ func (g *Gateway) Apply(cfg Config) error {
 	}
 	g.prices.Store(b.prices)
 	g.proxy.Swap(b.provs, b.router, b.policies.asPolicy())
+	g.proxy.SetAnswers(cfg.answers())
 	// Calls in flight finish on the old plugin and policies (closing
 	// waits for their instances and runtimes), then they go.
 	go (&built{plugins: g.plugins, policies: g.policies}).close()

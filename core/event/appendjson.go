@@ -155,3 +155,103 @@ func (f *PluginFacts) members(o *jsonw.Object) {
 		targets(o, "extra", f.Extra)
 	}
 }
+
+// The gateway records model.answer.recorded after every call of a
+// session: an answer and a request's fingerprint, most of it strings.
+
+func (e AnswerRecorded) appendJSON(b []byte) ([]byte, error) {
+	o := jsonw.Open(b)
+	o.String("call_id", e.CallID)
+	o.IntOmit("turn", int64(e.Turn))
+	in := o.Nested("request")
+	e.Request.members(&in)
+	o.End(&in)
+	if e.Answer != nil {
+		in := o.Nested("answer")
+		e.Answer.members(&in)
+		o.End(&in)
+	}
+	o.StringOmit("not_replayable", e.NotReplayable)
+	return o.Close()
+}
+
+func (r *RequestPrint) members(o *jsonw.Object) {
+	o.String("api", r.API)
+	o.String("model", r.Model)
+	o.BoolOmit("stream", r.Stream)
+	if len(r.Tools) > 0 {
+		o.Strings("tools", r.Tools)
+	}
+	if len(r.System) > 0 {
+		messagePrints(o, "system", r.System)
+	}
+	if r.Messages == nil {
+		o.Null("messages")
+	} else {
+		messagePrints(o, "messages", r.Messages)
+	}
+	o.String("digest", r.Digest)
+}
+
+func messagePrints(o *jsonw.Object, k string, ms []MessagePrint) {
+	o.ArrayStart(k)
+	for i := range ms {
+		m := &ms[i]
+		in := o.Element(i)
+		in.String("role", m.Role)
+		in.String("digest", m.Digest)
+		in.Int("bytes", int64(m.Bytes))
+		if len(m.Parts) > 0 {
+			in.ArrayStart("parts")
+			for j := range m.Parts {
+				p := &m.Parts[j]
+				pin := in.Element(j)
+				pin.String("type", p.Type)
+				pin.String("digest", p.Digest)
+				pin.Int("bytes", int64(p.Bytes))
+				pin.StringOmit("excerpt", p.Excerpt)
+				in.End(&pin)
+			}
+			in.ArrayEnd()
+		}
+		o.End(&in)
+	}
+	o.ArrayEnd()
+}
+
+func (a *Answer) members(o *jsonw.Object) {
+	o.StringOmit("id", a.ID)
+	o.StringOmit("model", a.Model)
+	if len(a.Parts) > 0 {
+		o.ArrayStart("parts")
+		for i := range a.Parts {
+			p := &a.Parts[i]
+			in := o.Element(i)
+			in.String("type", p.Type)
+			in.StringOmit("text", p.Text)
+			in.StringOmit("signature", p.Signature)
+			in.StringOmit("data", p.Data)
+			in.StringOmit("tool_call_id", p.ToolCallID)
+			in.StringOmit("tool_name", p.ToolName)
+			in.StringOmit("arguments", p.Arguments)
+			o.End(&in)
+		}
+		o.ArrayEnd()
+	}
+	o.StringOmit("stop_reason", a.StopReason)
+	o.StringOmit("stop_sequence", a.StopSequence)
+	u := o.Nested("usage")
+	u.Int("input_tokens", int64(a.Usage.InputTokens))
+	u.Int("output_tokens", int64(a.Usage.OutputTokens))
+	u.IntOmit("cache_read_tokens", int64(a.Usage.CacheReadTokens))
+	u.IntOmit("cache_write_tokens", int64(a.Usage.CacheWriteTokens))
+	u.IntOmit("reasoning_tokens", int64(a.Usage.ReasoningTokens))
+	o.End(&u)
+	if a.Error != nil {
+		in := o.Nested("error")
+		in.String("kind", a.Error.Kind)
+		in.Int("status", int64(a.Error.Status))
+		in.String("message", a.Error.Message)
+		o.End(&in)
+	}
+}

@@ -17,7 +17,7 @@ import (
 // encoding/json's. Strings include what needs escaping.
 func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, v := range []any{ModelCallStarted{}, ModelCallCompleted{}, RoutingDecided{}} {
+	for _, v := range []any{ModelCallStarted{}, ModelCallCompleted{}, RoutingDecided{}, AnswerRecorded{}} {
 		typ := reflect.TypeOf(v)
 		for i := range 300 {
 			p := reflect.New(typ)

@@ -56,8 +56,15 @@ type Manager struct {
 	Log  *slog.Logger
 	Now  func() time.Time
 
+	// ArmReplay, if set, has the gateway serve a recorded session's
+	// answers to a replay of it (Replay); Reader reads the recorded
+	// session's turns.
+	ArmReplay TapeLoader
+	Reader    eventstore.Reader
+
 	mu      sync.Mutex
 	running map[string]*turnRun
+	replays map[string]*replayRun  // the harness replays run here
 	locks   map[string]*sync.Mutex // serializes each session's appends
 	closed  bool
 	wg      sync.WaitGroup
@@ -149,7 +156,7 @@ func (m *Manager) create(ctx context.Context, a *agent.Agent, prompt, actor stri
 	id := NewID()
 	dir := filepath.Join(m.Dir, id)
 	s := &Session{ID: id, Agent: a.Definition.Name, Harness: cmp.Or(c.Harness, a.Definition.Harness), Model: a.Definition.Model, Prompt: prompt,
-		Workspace: filepath.Join(dir, "workspace"), StateDir: filepath.Join(dir, "state")}
+		Workspace: filepath.Join(dir, "workspace"), StateDir: filepath.Join(dir, "state"), ReplayOf: c.ReplayOf}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("session %s: %w", id, err)
 	}
@@ -189,8 +196,8 @@ func (m *Manager) ResumeInterrupted(ctx context.Context) ([]string, error) {
 	var errs []error
 	for _, s := range m.Registry.List(Filter{Status: StatusInterrupted}) {
 		a, ok := m.Agent(s.Agent)
-		if !ok || a.Definition.Normalized().Resume != "auto" {
-			continue
+		if !ok || a.Definition.Normalized().Resume != "auto" || s.ReplayOf != "" {
+			continue // a replay is over once its server stopped
 		}
 		if err := m.Resume(ctx, s.ID, "system:auto-resume"); err != nil {
 			errs = append(errs, fmt.Errorf("session %s: %w", s.ID, err))
@@ -212,6 +219,9 @@ func (m *Manager) Fork(ctx context.Context, id, prompt, actor string) (*Session,
 	}
 	if src.Status == StatusRunning {
 		return nil, fmt.Errorf("session %s: %w: fork it between turns (pause it first)", id, ErrBusy)
+	}
+	if src.ReplayOf != "" {
+		return nil, errReplaySession(src)
 	}
 	if prompt == "" {
 		return nil, errors.New("the prompt is empty: say what the fork should do")
@@ -249,6 +259,9 @@ func (m *Manager) Send(ctx context.Context, id, prompt, actor string) error {
 	if !ok {
 		return fmt.Errorf("session %q: %w", id, ErrNotFound)
 	}
+	if s.ReplayOf != "" {
+		return errReplaySession(s)
+	}
 	switch s.Status {
 	case StatusStopped:
 		return fmt.Errorf("session %s is stopped for good: start a new one, or fork it", id)
@@ -272,6 +285,9 @@ func (m *Manager) Resume(ctx context.Context, id, actor string) error {
 	s, ok := m.Registry.Get(id)
 	if !ok {
 		return fmt.Errorf("session %q: %w", id, ErrNotFound)
+	}
+	if s.ReplayOf != "" {
+		return errReplaySession(s)
 	}
 	switch s.Status {
 	case StatusInterrupted, StatusPaused, StatusFailed:
@@ -425,16 +441,27 @@ func (m *Manager) startTurn(ctx context.Context, id, mode, prompt, actor string)
 	}
 
 	m.mu.Lock()
-	if m.closed {
+	for {
+		if m.closed {
+			m.mu.Unlock()
+			return ErrClosed
+		}
+		prev := m.running[id]
+		if prev == nil {
+			break
+		}
+		if cur, ok := m.Registry.Get(id); !ok || cur.Status == StatusRunning {
+			m.mu.Unlock()
+			return fmt.Errorf("session %s: %w", id, ErrBusy)
+		}
+		// The turn before has recorded its end but not yet left the
+		// running set: a moment's wait, not busy.
 		m.mu.Unlock()
-		return ErrClosed
+		<-prev.done
+		m.mu.Lock()
 	}
 	if m.running == nil {
 		m.running = map[string]*turnRun{}
-	}
-	if m.running[id] != nil {
-		m.mu.Unlock()
-		return fmt.Errorf("session %s: %w", id, ErrBusy)
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	r := &turnRun{cancel: cancel, done: make(chan struct{})}

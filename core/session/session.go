@@ -78,6 +78,9 @@ type Created struct {
 	// the other's state).
 	ForkOf           string `json:"fork_of,omitempty"`
 	HarnessSessionID string `json:"harness_session_id,omitempty"`
+	// ReplayOf is the session this one replays (a harness replay: the
+	// same prompts, the recorded model answers).
+	ReplayOf string `json:"replay_of,omitempty"`
 }
 
 // Turn modes.
@@ -178,6 +181,7 @@ type Session struct {
 	Workspace        string    `json:"workspace,omitempty"`
 	StateDir         string    `json:"state_dir,omitempty"`
 	ForkOf           string    `json:"fork_of,omitempty"`
+	ReplayOf         string    `json:"replay_of,omitempty"`
 	Status           Status    `json:"status"`
 	HarnessSessionID string    `json:"harness_session_id,omitempty"`
 	Turns            int       `json:"turns"`
@@ -221,7 +225,7 @@ func (s *Session) apply(e *event.Event) error {
 			return err
 		}
 		*s = Session{ID: c.ID, Agent: c.Agent, AgentRevision: c.AgentRevision, Harness: c.Harness, Model: c.Model, Prompt: c.Prompt,
-			KeyID: c.KeyID, Workspace: c.Workspace, StateDir: c.StateDir, ForkOf: c.ForkOf, HarnessSessionID: c.HarnessSessionID, Status: StatusIdle,
+			KeyID: c.KeyID, Workspace: c.Workspace, StateDir: c.StateDir, ForkOf: c.ForkOf, ReplayOf: c.ReplayOf, HarnessSessionID: c.HarnessSessionID, Status: StatusIdle,
 			CreatedAt: e.Time, UpdatedAt: e.Time, Version: e.StreamVersion}
 	case "session.turn.started":
 		var t TurnStarted

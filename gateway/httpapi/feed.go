@@ -96,6 +96,7 @@ func (s *Server) writeFeed(ctx context.Context, w *bufio.Writer, from uint64, ke
 		}
 	}()
 	sent := 0
+	unflushed := false // events written and not flushed yet
 	defer func() {
 		cancel()
 		for range items { // wait for the subscription to end
@@ -134,6 +135,14 @@ func (s *Server) writeFeed(ctx context.Context, w *bufio.Writer, from uint64, ke
 				return
 			}
 			if !keep(&it.e) {
+				// What was kept before it must not wait for the next
+				// event kept (or the heartbeat) to go out.
+				if unflushed && len(items) == 0 {
+					if w.Flush() != nil {
+						return
+					}
+					unflushed = false
+				}
 				continue
 			}
 			b, err := json.Marshal(&it.e)
@@ -144,10 +153,12 @@ func (s *Server) writeFeed(ctx context.Context, w *bufio.Writer, from uint64, ke
 			// json.Marshal writes no newline, so the envelope fits one data line.
 			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", it.e.Position, b)
 			sent++
+			unflushed = true
 			if len(items) == 0 { // flush once a burst is written
 				if w.Flush() != nil {
 					return
 				}
+				unflushed = false
 				hb.Reset(s.cfg.Heartbeat)
 			}
 		}

@@ -63,6 +63,9 @@ type Config struct {
 	// stopping sessions.
 	Sessions       Sessions       `json:"-"`
 	SessionControl SessionControl `json:"-"`
+	// Retracer serves POST and GET /api/v1/sessions/ID/retrace, harness
+	// replays; nil leaves them out.
+	Retracer Retracer `json:"-"`
 	// SessionsWaiter, if set, lets reads of sessions wait (up to 2s) for
 	// the session registry to catch up with the log.
 	SessionsWaiter CatalogWaiter `json:"-"`

@@ -432,6 +432,29 @@ func TestFeedCatchUpThenLive(t *testing.T) {
 	}
 }
 
+// A session's feed sends its events at once, also when events of other
+// streams, which it leaves out, come after them (not at the next
+// heartbeat, an hour away here).
+func TestFeedOfASessionIsNotHeldBack(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *Config) { c.Heartbeat = time.Hour })
+	h.appendOK(t, "session-x", `{"type":"t.a","data":{"n":1}}`)
+	for range 50 {
+		h.appendOK(t, "other", `{"type":"t.b","data":{}}`)
+	}
+	fc := h.openFeed(t, "?from=0&session=x")
+	stop := time.AfterFunc(5*time.Second, fc.close)
+	defer stop.Stop()
+	if _, e := fc.next(t); e.Stream != "session-x" {
+		t.Fatalf("first event %+v", e)
+	}
+	h.appendOK(t, "session-x", `{"type":"t.a","data":{"n":2}}`)
+	h.appendOK(t, "other", `{"type":"t.b","data":{}}`)
+	if _, e := fc.next(t); e.Stream != "session-x" || string(e.Data) != `{"n":2}` {
+		t.Fatalf("live event %+v", e)
+	}
+}
+
 func TestFeedEndsWhenClientGoes(t *testing.T) {
 	t.Parallel()
 	h := start(t)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/session"
 	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/gateway/tape"
 )
 
 // Sessions is the sessions' read side. *session.Registry satisfies it.
@@ -35,6 +37,31 @@ type SessionControl interface {
 	Stop(ctx context.Context, id, reason, actor string) error
 	Fork(ctx context.Context, id, prompt, actor string) (*session.Session, error)
 }
+
+// Retracer runs harness replays. *session.Manager satisfies it.
+type Retracer interface {
+	Replay(ctx context.Context, id string, prompts map[int]string, actor string) (*session.Session, error)
+	ReplayResult(ctx context.Context, id string) (*session.ReplayEnded, error)
+}
+
+// SessionReplay is the body of POST /api/v1/sessions/ID/retrace.
+type SessionReplay struct {
+	// Prompts replaces the prompts of some turns, by turn number.
+	Prompts map[int]string `json:"prompts,omitempty"`
+}
+
+// ReplayStatus is the answer to GET /api/v1/sessions/ID/retrace: a
+// harness replay running, or how it ended.
+type ReplayStatus struct {
+	Session string               `json:"session"`
+	Of      string               `json:"of"`
+	Running bool                 `json:"running"`
+	Result  *session.ReplayEnded `json:"result,omitempty"`
+}
+
+// maxReplayWait bounds how long GET /api/v1/sessions/ID/retrace?wait=
+// holds a request.
+const maxReplayWait = time.Minute
 
 // SessionStart is the body of POST /api/v1/sessions.
 type SessionStart struct {
@@ -115,6 +142,10 @@ func (s *Server) sessionRoutes(v1 fiber.Router) {
 	if s.cfg.Replayer != nil {
 		v1.Post("/sessions/:id/replay", s.replaySession)
 	}
+	if s.cfg.Retracer != nil {
+		v1.Post("/sessions/:id/retrace", s.startRetrace)
+		v1.Get("/sessions/:id/retrace", s.getRetrace)
+	}
 	if s.cfg.SessionControl == nil {
 		return
 	}
@@ -140,6 +171,8 @@ func sessionError(err error) error {
 		return &apiError{Status: fiber.StatusConflict, Code: "busy", Message: err.Error(), Err: err}
 	case errors.Is(err, session.ErrClosed):
 		return &apiError{Status: fiber.StatusServiceUnavailable, Code: "unavailable", Message: err.Error(), Err: err}
+	case errors.Is(err, session.ErrNotReplayable), errors.Is(err, tape.ErrNotReplayable):
+		return &apiError{Status: fiber.StatusConflict, Code: "not_replayable", Message: err.Error(), Err: err}
 	}
 	return &apiError{Status: fiber.StatusBadRequest, Code: "invalid", Message: err.Error(), Err: err}
 }
@@ -237,6 +270,48 @@ func (s *Server) getSession(c *fiber.Ctx) error {
 			return err
 		}
 		out.Events = append(out.Events, e)
+	}
+	return c.JSON(out)
+}
+
+// startRetrace serves POST /api/v1/sessions/ID/retrace: a harness replay
+// of session ID starts, as a new session; 201 with it.
+func (s *Server) startRetrace(c *fiber.Ctx) error {
+	var in SessionReplay
+	if len(c.Body()) > 0 {
+		if err := decodeBody(c.Body(), &in, `{"prompts": {"TURN": TEXT}}`); err != nil {
+			return err
+		}
+	}
+	ses, err := s.cfg.Retracer.Replay(c.UserContext(), c.Params("id"), in.Prompts, actor(c))
+	if err != nil {
+		return sessionError(err)
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"session": ses})
+}
+
+// getRetrace serves GET /api/v1/sessions/ID/retrace?wait=DURATION: how
+// replay session ID ended, waiting up to wait (at most a minute) for a
+// replay still running.
+func (s *Server) getRetrace(c *fiber.Ctx) error {
+	id := c.Params("id")
+	var wait time.Duration
+	if w := c.Query("wait"); w != "" {
+		d, err := time.ParseDuration(w)
+		if err != nil || d < 0 {
+			return apiErr(fiber.StatusBadRequest, "bad_request", "wait %q is not a duration: give one such as 30s", w)
+		}
+		wait = min(d, maxReplayWait)
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), wait)
+	defer cancel()
+	res, err := s.cfg.Retracer.ReplayResult(ctx, id)
+	if err != nil {
+		return sessionError(err)
+	}
+	out := ReplayStatus{Session: id, Running: res == nil, Result: res}
+	if ses, ok := s.cfg.Sessions.Get(id); ok {
+		out.Of = ses.ReplayOf
 	}
 	return c.JSON(out)
 }

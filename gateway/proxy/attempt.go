@@ -49,6 +49,8 @@ type upstream struct {
 	// complete answers
 	body   []byte
 	answer *llm.Response // decoded, or only summarised when forwarded as is
+	// summarized: answer has no parts (read with a ResponseSummarizer).
+	summarized bool
 }
 
 // run tries targets until one answers or the call gives up.
@@ -288,6 +290,7 @@ func (c *call) attempt(ctx context.Context, t route.Target) (*upstream, *llm.Err
 		// (another target may do better), not garbage for the client.
 		if sum, ok := out.(wire.ResponseSummarizer); ok && pass {
 			up.answer, err = sum.SummarizeResponse(b)
+			up.summarized = true
 		} else {
 			up.answer, err = out.DecodeResponse(b)
 		}

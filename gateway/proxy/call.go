@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/gateway/llm"
 	"github.com/switchyard/switchyard/gateway/provider"
 	"github.com/switchyard/switchyard/gateway/route"
+	"github.com/switchyard/switchyard/gateway/tape"
 	"github.com/switchyard/switchyard/gateway/wire"
 )
 
@@ -56,6 +57,11 @@ type call struct {
 
 	budgetLeftUSD float64 // see budgetLeft
 	budgetKnown   bool
+
+	// answer is set when the call's answer is recorded for harness
+	// replay (collected here when streamed); answerMax bounds it.
+	answer    *tape.Collector
+	answerMax int
 }
 
 // Handle runs one call and returns what to send to the client. ctx bounds
@@ -78,20 +84,26 @@ func (g *Gateway) Handle(ctx context.Context, r *Request) *Response {
 	if peek.Model == "" {
 		return g.errorResponse(in, c.id, &llm.Error{Kind: llm.ErrInvalidRequest, Status: 400, Param: "model", Message: "model: field required; name the model to call"})
 	}
+	if of := c.key.Tags[tape.ReplayTag]; of != "" {
+		return c.replay(ctx, of)
+	}
+	if ok, limit := g.recordsAnswers(c.key); ok {
+		c.answer, c.answerMax = &tape.Collector{}, limit
+	}
 	if !c.key.Allows(peek.Model) {
-		return g.errorResponse(in, c.id, &llm.Error{Kind: llm.ErrPermission, Status: 403, Param: "model",
+		return c.refuse(&llm.Error{Kind: llm.ErrPermission, Status: 403, Param: "model",
 			Message: fmt.Sprintf("key %s may not use model %q; it allows: %s", c.key.ID, peek.Model, strings.Join(c.key.Models, ", "))})
 	}
 	if pol := g.policyNow(); pol != nil {
 		if e := c.judge(ctx, pol); e != nil {
-			return g.errorResponse(in, c.id, e)
+			return c.refuse(e)
 		}
 	}
 	if e := c.route(ctx); e != nil {
-		return g.errorResponse(in, c.id, e)
+		return c.refuse(e)
 	}
 	if e := c.admit(); e != nil {
-		return g.errorResponse(in, c.id, e)
+		return c.refuse(e)
 	}
 	c.record("model.call.started", event.ModelCallStarted{
 		CallID: c.id, CallAttribution: c.attr, API: string(r.API), Operation: "chat",
@@ -99,6 +111,14 @@ func (g *Gateway) Handle(ctx context.Context, r *Request) *Response {
 	})
 	c.recordRouting()
 	return c.run(ctx)
+}
+
+// refuse answers a call the gateway refused before it started with e,
+// recording the refusal as the call's answer when answers are recorded
+// (a replay refuses it the same way).
+func (c *call) refuse(e *llm.Error) *Response {
+	c.recordAnswer(nil, e, "")
+	return c.g.errorResponse(c.in, c.id, e)
 }
 
 func (c *call) authenticate() *llm.Error {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchyard/switchyard/core/config"
@@ -16,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/gateway/llm"
 	"github.com/switchyard/switchyard/gateway/provider"
 	"github.com/switchyard/switchyard/gateway/route"
+	"github.com/switchyard/switchyard/gateway/tape"
 	"github.com/switchyard/switchyard/gateway/wire"
 )
 
@@ -128,6 +130,53 @@ type Sink interface {
 	Record(stream string, p event.Proposed) error
 }
 
+// Replays finds the harness replay that serves a replay key's calls
+// (package tape).
+type Replays interface {
+	// Player returns the player serving the calls of replay session
+	// `session`, or false when no replay of it runs.
+	Player(session string) (*tape.Player, bool)
+}
+
+// Which calls' answers are recorded for harness replay.
+const (
+	RecordSessions = "sessions" // calls made with a session's key (the default)
+	RecordAll      = "all"      // every call
+	RecordNone     = "none"
+)
+
+// AnswersConfig says which calls' answers the gateway records (in a
+// model.answer.recorded event) so that a harness replay can serve them.
+type AnswersConfig struct {
+	// Record is sessions (default), all or none.
+	Record string
+	// MaxBytes bounds one recorded answer; a bigger one is recorded as
+	// not replayable, without its content. Default 1 MiB.
+	MaxBytes int
+}
+
+// Validate reports a config that cannot work.
+func (c *AnswersConfig) Validate() error {
+	switch c.Record {
+	case "", RecordSessions, RecordAll, RecordNone:
+	default:
+		return fmt.Errorf("record_answers %q: use sessions, all or none", c.Record)
+	}
+	if c.MaxBytes < 0 {
+		return fmt.Errorf("record_answers_max_bytes %d is negative", c.MaxBytes)
+	}
+	return nil
+}
+
+func (c *AnswersConfig) setDefaults() {
+	if c.Record == "" {
+		c.Record = RecordSessions
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = 1 << 20
+	}
+}
+
 // Deps are the parts the request path uses.
 type Deps struct {
 	Providers map[string]provider.Provider
@@ -137,6 +186,12 @@ type Deps struct {
 	Admission Admission // nil: no budgets
 	Policy    Policy    // nil: no policies
 	Sink      Sink
+	// Replays serves the calls of harness replays' keys; nil refuses
+	// them.
+	Replays Replays
+	// Answers says which answers to record; the zero value records
+	// those of sessions.
+	Answers AnswersConfig
 	// Client sends upstream requests. Default: a pooled client tuned for
 	// many concurrent calls to few hosts.
 	Client *http.Client
@@ -162,6 +217,8 @@ type Gateway struct {
 	health  *healthBook
 	retry   *retryBudget
 	observe func(Outcome)
+	replays Replays
+	answers atomic.Pointer[AnswersConfig]
 
 	mu        sync.RWMutex
 	providers map[string]provider.Provider
@@ -184,10 +241,15 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if err := d.Answers.Validate(); err != nil {
+		return nil, err
+	}
 	g := &Gateway{
 		cfg: cfg, client: d.Client, now: d.Now, log: d.Log, keys: d.Keys, pricer: d.Pricer,
 		admit: d.Admission, sink: d.Sink, providers: d.Providers, router: d.Router, policy: d.Policy, observe: d.Observe,
+		replays: d.Replays,
 	}
+	g.SetAnswers(d.Answers)
 	g.health = newHealthBook(&g.cfg)
 	g.retry = newRetryBudget(cfg.RetryRatio, cfg.RetryFloor)
 	return g, nil
@@ -215,6 +277,28 @@ func (g *Gateway) Swap(providers map[string]provider.Provider, r route.Router, p
 	g.mu.Lock()
 	g.providers, g.router, g.policy = providers, r, pol
 	g.mu.Unlock()
+}
+
+// SetAnswers changes which answers are recorded (hot reload); a config
+// that does not validate is ignored for the one in place.
+func (g *Gateway) SetAnswers(c AnswersConfig) {
+	if c.Validate() != nil {
+		return
+	}
+	c.setDefaults()
+	g.answers.Store(&c)
+}
+
+// recordsAnswers reports whether the answers of k's calls are recorded.
+func (g *Gateway) recordsAnswers(k *keys.Key) (bool, int) {
+	a := g.answers.Load()
+	switch a.Record {
+	case RecordAll:
+		return true, a.MaxBytes
+	case RecordNone:
+		return false, 0
+	}
+	return k.Tags["session"] != "", a.MaxBytes
 }
 
 func (g *Gateway) snapshot() (map[string]provider.Provider, route.Router) {

@@ -48,6 +48,19 @@ func (c *call) respondWhole(up *upstream, h map[string]string) *Response {
 	model, id, finish := resp.Model, resp.ID, string(resp.StopReason)
 	c.overhead = g.now().Sub(c.start) - c.waited
 	c.complete(up, cu, model, id, finish, latency, 0, false)
+	if c.answer != nil {
+		if up.summarized {
+			// Forwarded as is and read for its accounting only: the
+			// recording needs it whole.
+			full, err := up.out.DecodeResponse(up.body)
+			if err != nil {
+				c.recordAnswer(nil, nil, "the answer did not decode: "+redact(err.Error()))
+				return &Response{Status: 200, Header: h, Body: body}
+			}
+			resp = full
+		}
+		c.recordAnswer(resp, nil, "")
+	}
 	return &Response{Status: 200, Header: h, Body: body}
 }
 
@@ -72,6 +85,9 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 	emit := func(raw []byte, evs []llm.StreamEvent) {
 		for _, ev := range evs {
 			acc.add(ev)
+			if c.answer != nil {
+				c.answer.Add(ev)
+			}
 			if ev.Type == llm.EventDelta && ttft == 0 {
 				ttft = g.now().Sub(c.start)
 			}
@@ -184,6 +200,15 @@ func (c *call) pump(ctx context.Context, up *upstream, w *bufio.Writer) {
 	}
 	g.health.Success(up.target, g.now().Sub(up.started))
 	c.complete(up, cu, acc.model, acc.id, string(acc.stop), latency, ttft, cancelled)
+	if c.answer != nil {
+		// After the client has the whole answer: the recording adds
+		// nothing to its wait.
+		if cancelled {
+			c.recordAnswer(nil, nil, "the client went away before the answer ended")
+		} else {
+			c.recordAnswer(c.answer.Response(), nil, "")
+		}
+	}
 }
 
 // streamEncoder is the client API's stream encoder for this request.
@@ -303,6 +328,7 @@ func (c *call) fail(e *llm.Error, f *failure) *Response {
 		f = &failure{latency: c.g.now().Sub(c.start), provider: e.Provider}
 	}
 	c.settle(f.usage)
+	defer c.recordAnswer(nil, e, "")
 	c.record("model.call.failed", event.ModelCallFailed{
 		CallID: c.id, CallAttribution: c.attr, API: string(c.req.API), Provider: f.provider,
 		RequestModel: c.peek.Model, ErrorKind: string(e.Kind), Status: e.Status, Message: redact(e.Message),

@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/keys"
+	"github.com/switchyard/switchyard/gateway/tape"
 )
 
 // controlPlane is the control plane's part of a running server: agents,
@@ -113,7 +114,7 @@ const envHarnessBin = "SWITCHYARD_HARNESS_BIN"
 
 // startSessions makes the session manager: sessions' directories under
 // the data dir, keys minted by the gateway, CLIs from bin.
-func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gateway, data string, ad *adapters, log *slog.Logger) *session.Manager {
+func startSessions(cp *controlPlane, store eventstore.Appender, reader eventstore.Reader, gw *gateway.Gateway, data string, ad *adapters, log *slog.Logger) *session.Manager {
 	host, _ := os.Hostname()
 	// The CLIs run in directories of their own: the paths handed to
 	// them must not depend on our working directory.
@@ -153,6 +154,13 @@ func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gate
 				tags = map[string]string{}
 			}
 			tags["session"] = s.ID
+			// The gateway serves the calls of a replay's key from the
+			// recording: only a replay's key says so, whatever the
+			// agent's tags.
+			delete(tags, tape.ReplayTag)
+			if s.ReplayOf != "" {
+				tags[tape.ReplayTag] = s.ReplayOf
+			}
 			spec := keys.Spec{Name: "session " + s.ID, Agent: a.Definition.Name, Tags: tags, MaxBudgetUSD: a.Definition.Budget.MaxUSDPerSession}
 			k, secret, err := gw.CreateKey(ctx, spec, "system")
 			return k.ID, secret, err
@@ -161,6 +169,14 @@ func startSessions(cp *controlPlane, store eventstore.Appender, gw *gateway.Gate
 			return gw.RevokeKey(ctx, keyID, reason, "system")
 		},
 		Dir: filepath.Join(data, "sessions"), Node: host, Log: log.With("component", "sessions"),
+		Reader: reader,
+		ArmReplay: func(ctx context.Context, replay, of string) (session.Tape, error) {
+			p, err := gw.ArmReplay(ctx, replay, of)
+			if err != nil {
+				return nil, err // not a nil *tape.Player in an interface
+			}
+			return p, nil
+		},
 	}
 }
 

@@ -187,12 +187,12 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	}()
 	ads := newAdapters(o.harnessBin, o.harnessPlugins, o.inlineAdapters, log.With("component", "harness"))
 	defer ads.Close() // after the sessions (deferred below, so run before)
-	sessions := startSessions(control, store, gw, o.data, ads, log)
+	sessions := startSessions(control, store, store, gw, o.data, ads, log)
 	defer sessions.Close() // on the error paths; the shutdown below closes it first
 	srv, err := httpapi.New(httpapi.Config{
 		Version: Version(), Catalog: control.catalog, CatalogWaiter: control.catalogRunner,
 		Gateway: gw, Admin: gw, Agents: control.agents, Sessions: control.sessions, SessionControl: sessions, SessionsWaiter: control.sessionsRunner,
-		Costs: control.costs, CostsWaiter: control.costsRunner,
+		Retracer: sessions, Costs: control.costs, CostsWaiter: control.costsRunner,
 		Audit: control.audit, AuditWaiter: control.auditRunner,
 		Replayer: gw, WhatIf: gw,
 		Metrics:    adaptor.HTTPHandler(promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})),
@@ -356,6 +356,7 @@ func (a *app) demoAgents(ctx context.Context, cp *controlPlane, ads *adapters, f
 		"  " + p + " costs --by decision --since 1d" + flag + "      # a decision is SESSION/TURN\n" +
 		"  " + p + " trace SESSION/1" + flag + "                     # the turn as a tree: calls, routing, tools, cost\n" +
 		"  " + p + " replay SESSION" + flag + "                      # re-run its routing decisions from the log\n" +
+		"  " + p + " session replay SESSION" + flag + "              # run its CLI again, served the recorded answers\n" +
 		"  " + p + " audit" + flag + "                               # who changed what, hash chains checked\n"
 }
 

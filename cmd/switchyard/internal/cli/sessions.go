@@ -31,7 +31,7 @@ interrupted when the server starts again.`,
 		a.sessionActionCmd("resume", "resume ID", "Resume an interrupted, paused or failed session with the same harness session", false),
 		a.sessionActionCmd("pause", "pause ID", "Stop a session's running turn, to resume it later", false),
 		a.sessionActionCmd("stop", "stop ID", "End a session for good", false),
-		a.sessionForkCmd())
+		a.sessionForkCmd(), a.sessionReplayCmd())
 	return cmd
 }
 
@@ -192,6 +192,26 @@ func printTimeline(w io.Writer, e *event.Event) {
 		}
 	case "session.interrupted", "session.paused", "session.stopped":
 		what = str("reason")
+	case "session.replay.ended":
+		var r session.ReplayEnded
+		_ = json.Unmarshal(e.Data, &r)
+		what = "replay of " + r.Of + " " + r.Summary()
+	case "model.answer.recorded":
+		var r event.AnswerRecorded
+		_ = json.Unmarshal(e.Data, &r)
+		what = fmt.Sprintf("call %s: %d message(s) → ", r.CallID, len(r.Request.Messages))
+		switch a := r.Answer; {
+		case a == nil:
+			what += "not replayable: " + r.NotReplayable
+		case a.Error != nil:
+			what += "error " + a.Error.Kind
+		default:
+			what += fmt.Sprintf("%s, %d part(s)", a.StopReason, len(a.Parts))
+		}
+	case "replay.diverged":
+		var d event.ReplayDiverged
+		_ = json.Unmarshal(e.Data, &d)
+		what = d.Reason
 	case "session.harness.started":
 		what = "harness session " + str("harness_session_id")
 	case "session.harness.message":
@@ -227,7 +247,7 @@ func printTimeline(w io.Writer, e *event.Event) {
 		}
 		what = fmt.Sprintf("%s -> %s (%s)", str("gen_ai.request.model"), strings.Join(ts, ", "), truncate(str("reason"), 80))
 	case "model.call.failed":
-		what = fmt.Sprintf("%s failed: %s", str("gen_ai.request.model"), truncate(str("error"), 100))
+		what = fmt.Sprintf("%s failed: %s", str("gen_ai.request.model"), truncate(str("message"), 100))
 	case "session.harness.usage":
 		u, _ := m["usage"].(map[string]any)
 		what = fmt.Sprintf("in=%v out=%v cache_read=%v (as the CLI reports it: $%.6f)", num(u["input_tokens"]), num(u["output_tokens"]), num(u["cache_read_tokens"]), fnum(u["cost_usd"]))
