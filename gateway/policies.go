@@ -2,10 +2,15 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/switchyard/switchyard/core/config"
+	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/gateway/proxy"
 	"github.com/switchyard/switchyard/plugins/js"
 )
@@ -41,8 +46,8 @@ func (pc PolicyConfig) validate(i int) error {
 	return nil
 }
 
-// loadPolicies loads the configured policies as one set, in order; nil
-// when there are none.
+// loadPolicies loads the configured policies as one set, in order, and
+// records the sources the log does not have yet; nil when there are none.
 func (g *Gateway) loadPolicies(cfg []PolicyConfig) (*policySet, error) {
 	if len(cfg) == 0 {
 		return nil, nil
@@ -58,7 +63,71 @@ func (g *Gateway) loadPolicies(cfg []PolicyConfig) (*policySet, error) {
 		}
 		loaded = append(loaded, p)
 	}
+	if err := g.recordPolicies(context.Background(), loaded); err != nil {
+		js.NewSet(loaded...).Close()
+		return nil, fmt.Errorf("gateway.policies: record the policies' sources: %w", err)
+	}
 	return &policySet{set: js.NewSet(loaded...)}, nil
+}
+
+// policyLoaded is p's policy.loaded event.
+func policyLoaded(p *js.Policy) event.PolicyLoaded {
+	c := p.Config()
+	l := event.PolicyLoaded{
+		Name: p.Name(), Digest: p.Digest(), File: p.File(), Source: p.Source(), Hooks: []string{},
+		Config: event.PolicyConfig{OnError: string(c.OnError), TimeoutMS: float64(c.Timeout) / float64(time.Millisecond), Fresh: c.Fresh, Runtimes: c.Runtimes},
+	}
+	for _, h := range p.Hooks() {
+		l.Hooks = append(l.Hooks, string(h))
+	}
+	return l
+}
+
+// policyKey is what makes two loads of a policy the same.
+type policyKey struct {
+	name, digest string
+	config       event.PolicyConfig
+}
+
+// recordPolicies appends a policy.loaded event for each of ps the log
+// does not have (same name, source and configuration), so that every
+// verdict's digest finds its source (a replay needs it). A restart or a
+// reload that changes no policy records nothing.
+func (g *Gateway) recordPolicies(ctx context.Context, ps []*js.Policy) error {
+	have := map[policyKey]bool{}
+	for e, err := range g.opts.Store.ReadStream(ctx, event.PoliciesStream, eventstore.ReadOptions{}) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break // no policy recorded yet
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", event.PoliciesStream, err)
+		}
+		if e.Type != "policy.loaded" {
+			continue
+		}
+		var l event.PolicyLoaded
+		if err := json.Unmarshal(e.Data, &l); err != nil {
+			return fmt.Errorf("%s event %s: %w", e.Type, e.ID, err)
+		}
+		have[policyKey{l.Name, l.Digest, l.Config}] = true
+	}
+	var add []event.Proposed
+	for _, p := range ps {
+		l := policyLoaded(p)
+		if k := (policyKey{l.Name, l.Digest, l.Config}); !have[k] {
+			have[k] = true
+			pr, err := event.New("policy.loaded", l, event.Metadata{Actor: "gateway"})
+			if err != nil {
+				return err
+			}
+			add = append(add, pr)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	_, err := g.opts.Store.Append(ctx, event.PoliciesStream, eventstore.Any, add...)
+	return err
 }
 
 // policySet is the proxy's Policy over a set of JS policies.
@@ -66,7 +135,7 @@ type policySet struct{ set *js.Set }
 
 func (s *policySet) BeforeModelCall(ctx context.Context, c *proxy.PolicyCall) proxy.PolicyResult {
 	in := &js.ModelCall{
-		CallID: c.CallID, Model: c.Model, API: string(c.API), Agent: c.Key.Agent, Team: c.Key.Team, User: c.Key.User,
+		CallID: c.CallID, Model: c.Model, API: string(c.API), Agent: c.Key.Agent, Session: c.Key.Tags["session"], Team: c.Key.Team, User: c.Key.User,
 		KeyID: c.Key.ID, Tags: c.Tags, TaskType: c.TaskType, EstimatedTokens: c.EstimatedTokens,
 		HasTools: c.HasTools, Stream: c.Stream, BudgetLeftUSD: c.BudgetLeftUSD, Now: c.Now, Seed: c.Seed,
 	}

@@ -14,21 +14,23 @@ import (
 	"github.com/switchyard/switchyard/plugins/wasm"
 )
 
-// replayTimeout bounds one replayed decision. A replay is not on a
-// request's path: it gives a plugin far longer than the live budget, so a
-// slow machine does not make a decision look different.
+// replayTimeout bounds one replayed decision or verdict. A replay is not
+// on a request's path: it gives a plugin or policy far longer than the
+// live budget, so a slow machine does not make a decision look different.
 const replayTimeout = time.Second
 
-// ReplaySession re-runs the routing decisions of session id (of its turn
-// `turn` when turn > 0) from the log, with a plugin host of its own: see
-// package replay. It never calls a provider.
+// ReplaySession re-runs the routing decisions and policy verdicts of
+// session id (of its turn `turn` when turn > 0) from the log, with a
+// plugin host and policies of its own: see package replay. It never calls
+// a provider.
 func (g *Gateway) ReplaySession(ctx context.Context, id string, turn int) (*replay.Report, error) {
 	host, err := wasm.NewHost(ctx, wasm.Config{CacheDir: g.opts.PluginCacheDir, Instances: 1, Timeout: replayTimeout}, g.log.With("component", "replay"))
 	if err != nil {
 		return nil, fmt.Errorf("replay: start a plugin host: %w", err)
 	}
 	defer host.Close(context.WithoutCancel(ctx))
-	rp := &replay.Replayer{Store: g.opts.Store, Host: host, Modules: g.findModule}
+	rp := &replay.Replayer{Store: g.opts.Store, Host: host, Modules: g.findModule, PolicyTimeout: replayTimeout}
+	defer rp.Close()
 	return rp.Session(ctx, id, turn)
 }
 

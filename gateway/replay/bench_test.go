@@ -11,13 +11,24 @@ import (
 	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway/replay"
 	"github.com/switchyard/switchyard/gateway/route"
+	"github.com/switchyard/switchyard/plugins/js"
 	"github.com/switchyard/switchyard/plugins/wasm"
 	"github.com/switchyard/switchyard/plugins/wasm/wasmtest"
 )
 
-// session200 writes a session of 200 model calls routed by the
-// behaviours plugin (the decisions made live by a wasm.Router, recorded
-// as the gateway records them) and returns the store and the module.
+// benchPolicy is the kind of policy a gateway runs before every call:
+// a condition or two on the call, and an annotation.
+const benchPolicy = `
+function before_model_call(call) {
+  if (call.model === "gpt-4o" && call.tags.team === "interns") return deny("interns use gpt-4o-mini")
+  if (call.tags.turn === "3") return annotate({review: "yes", at: new Date().toISOString()})
+}
+`
+
+// session200 writes a session of 200 model calls judged by a JS policy
+// and routed by the behaviours plugin (the verdicts and decisions made
+// live by a js.Policy and a wasm.Router, recorded as the gateway records
+// them) and returns the store and the module.
 func session200(b *testing.B) (*embedded.Store, []byte) {
 	ctx := context.Background()
 	module := wasmtest.Build(b, wasmtest.Behaviours)
@@ -52,6 +63,16 @@ func session200(b *testing.B) (*embedded.Store, []byte) {
 	if _, err := st.Append(ctx, event.RoutingPluginsStream, eventstore.Any, loaded); err != nil {
 		b.Fatal(err)
 	}
+	pol, err := js.Load("guard", []byte(benchPolicy), js.Config{Timeout: time.Second}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pol.Close()
+	pl, _ := event.New("policy.loaded", event.PolicyLoaded{Name: "guard", Digest: pol.Digest(), Source: pol.Source(),
+		Hooks: []string{"before_model_call"}, Config: event.PolicyConfig{OnError: "allow", TimeoutMS: 1000, Runtimes: 4}}, event.Metadata{})
+	if _, err := st.Append(ctx, event.PoliciesStream, eventstore.Any, pl); err != nil {
+		b.Fatal(err)
+	}
 	created := event.Proposed{Type: "session.created", Data: []byte(`{"id":"s1","key_id":"k1"}`)}
 	if _, err := st.Append(ctx, "session-s1", eventstore.NoStream, created); err != nil {
 		b.Fatal(err)
@@ -64,6 +85,15 @@ func session200(b *testing.B) (*embedded.Store, []byte) {
 			Health: func(t route.Target) route.Health {
 				return route.Health{EWMALatency: time.Duration(i) * time.Millisecond}
 			}}
+		v := pol.Evaluate(ctx, &js.ModelCall{CallID: callID, Model: "cheapest", KeyID: "k1", Session: "s1", Tags: f.Tags,
+			EstimatedTokens: f.EstimatedTokens, BudgetLeftUSD: -1, Now: f.Now, Seed: f.Seed})
+		if v.Err != nil {
+			b.Fatal(v.Err)
+		}
+		verdict, err := event.New("policy.verdict", v.Event(), event.Metadata{})
+		if err != nil {
+			b.Fatal(err)
+		}
 		d, err := r.Route(ctx, f)
 		if err != nil {
 			b.Fatal(err)
@@ -73,7 +103,7 @@ func session200(b *testing.B) (*embedded.Store, []byte) {
 		decided, _ := event.New("routing.decided", event.RoutingDecided{CallID: callID, Router: d.Router, RequestModel: "cheapest",
 			Targets: []event.RouteTarget{{Provider: d.Targets[0].Provider, Model: d.Targets[0].Model}}, Reason: d.Reason,
 			PluginDigest: d.PluginDigest, PluginConfigDigest: d.PluginConfigDigest, PluginFacts: d.PluginFacts, Seed: f.Seed, ClockUnixMS: f.Now.UnixMilli()}, event.Metadata{})
-		evs = append(evs, started, decided)
+		evs = append(evs, verdict, started, decided)
 	}
 	if _, err := st.Append(ctx, "calls-k1", eventstore.NoStream, evs...); err != nil {
 		b.Fatal(err)
@@ -82,10 +112,11 @@ func session200(b *testing.B) (*embedded.Store, []byte) {
 }
 
 // BenchmarkReplay200Calls replays a session of 200 plugin-routed model
-// calls: reading its events, loading the plugin and re-running every
-// decision. "cold" starts a plugin host each time, as a replay through the
-// server does (with the server's compilation cache warm); "warm" reuses
-// one with the plugin loaded.
+// calls, each judged by a policy: reading its events, loading the plugin
+// and the policy, and re-running every decision and verdict. "cold" starts
+// a plugin host each time, as a replay through the server does (with the
+// server's compilation cache warm); "warm" reuses one with the plugin and
+// policy loaded.
 func BenchmarkReplay200Calls(b *testing.B) {
 	st, module := session200(b)
 	ctx := context.Background()
@@ -95,7 +126,7 @@ func BenchmarkReplay200Calls(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if !rep.OK() || rep.Replayed != 200 {
+		if !rep.OK() || rep.Replayed != 400 {
 			b.Fatalf("replay %d decisions, %d differences, %d not replayable", rep.Replayed, rep.Mismatches, rep.NotReplayable)
 		}
 	}
@@ -117,6 +148,7 @@ func BenchmarkReplay200Calls(b *testing.B) {
 			}
 			rp := &replay.Replayer{Store: st, Host: host, Modules: modules}
 			check(rp.Session(ctx, "s1", 0))
+			rp.Close()
 			host.Close(ctx)
 		}
 	})
@@ -127,6 +159,7 @@ func BenchmarkReplay200Calls(b *testing.B) {
 		}
 		defer host.Close(ctx)
 		rp := &replay.Replayer{Store: st, Host: host, Modules: modules}
+		defer rp.Close()
 		for b.Loop() {
 			check(rp.Session(ctx, "s1", 0))
 		}

@@ -2,13 +2,16 @@
 // from the event log and holds them to what was recorded: a routing
 // plugin's decision, with the module, configuration, targets, facts,
 // clock and seed the gateway recorded, must choose the same targets for
-// the same reason. A difference is a nondeterminism error naming the
-// event and both values. A replay never calls a provider.
+// the same reason; a JS policy's verdict, with the source, input, clock
+// and seed recorded, must be the same decision, reason and annotations,
+// and fail or not as it did. A difference is a nondeterminism error
+// naming the event and both values. A replay never calls a provider.
 //
-// What a replay cannot re-run it says so, per decision: the static
-// router's decisions depend on the gateway's configuration at the time,
-// which the log does not record; a plugin whose module is nowhere to be
-// found by its digest cannot be loaded.
+// What a replay cannot re-run it says so, per decision or verdict: the
+// static router's decisions depend on the gateway's configuration at the
+// time, which the log does not record; a plugin whose module is nowhere
+// to be found by its digest cannot be loaded; a verdict recorded before
+// inputs were has no input to give the policy.
 package replay
 
 import (
@@ -22,6 +25,7 @@ import (
 
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/plugins/js"
 	"github.com/switchyard/switchyard/plugins/wasm"
 	"github.com/switchyard/switchyard/sdk/routing/abi"
 )
@@ -34,16 +38,28 @@ type Modules func(loaded *event.RoutingPluginLoaded) ([]byte, error)
 type Mismatch struct {
 	Position uint64 `json:"position"`
 	EventID  string `json:"event_id"`
-	CallID   string `json:"call_id"`
-	// Field is what differs: targets, reason or plugin_error.
+	// Type is the recorded event's: routing.decided or policy.verdict.
+	Type   string `json:"type"`
+	CallID string `json:"call_id"`
+	// Policy names a verdict's policy.
+	Policy string `json:"policy,omitempty"`
+	// Field is what differs: a decision's targets, reason or
+	// plugin_error; a verdict's error, decision, reason or annotations.
 	Field    string `json:"field"`
 	Recorded string `json:"recorded"`
 	Replayed string `json:"replayed"`
 }
 
 func (m Mismatch) Error() string {
-	return fmt.Sprintf("nondeterminism at position %d (routing.decided %s, call %s): %s was %q, the replay gives %q",
-		m.Position, m.EventID, m.CallID, m.Field, m.Recorded, m.Replayed)
+	what := m.Type + " " + m.EventID
+	if m.CallID != "" {
+		what += ", call " + m.CallID
+	}
+	if m.Policy != "" {
+		what += ", policy " + m.Policy
+	}
+	return fmt.Sprintf("nondeterminism at position %d (%s): %s was %q, the replay gives %q",
+		m.Position, what, m.Field, m.Recorded, m.Replayed)
 }
 
 // Decision is the replay of one recorded routing decision.
@@ -65,29 +81,69 @@ type Decision struct {
 type Report struct {
 	Session string `json:"session"`
 	// Turn is the decision replayed, 0 for all of them.
-	Turn          int        `json:"turn,omitempty"`
-	Decisions     []Decision `json:"decisions"`
-	Replayed      int        `json:"replayed"`
-	NotReplayable int        `json:"not_replayable"`
-	Mismatches    int        `json:"mismatches"`
-	ElapsedMS     float64    `json:"elapsed_ms"`
+	Turn      int        `json:"turn,omitempty"`
+	Decisions []Decision `json:"decisions"`
+	// Verdicts are the policy verdicts, in log order.
+	Verdicts []Verdict `json:"verdicts"`
+	// Replayed, NotReplayable and Mismatches count routing decisions and
+	// policy verdicts together.
+	Replayed      int     `json:"replayed"`
+	NotReplayable int     `json:"not_replayable"`
+	Mismatches    int     `json:"mismatches"`
+	ElapsedMS     float64 `json:"elapsed_ms"`
 }
 
-// OK reports whether every replayed decision matched.
+// OK reports whether every replayed decision and verdict matched.
 func (r *Report) OK() bool { return r.Mismatches == 0 }
 
-// Replayer re-runs decisions. Plugins it loads are kept for the next
-// replay of the same module and configuration.
+// First returns the first difference in log order, if there is one.
+func (r *Report) First() (Mismatch, bool) {
+	var first Mismatch
+	found := false
+	consider := func(ms []Mismatch) {
+		if len(ms) > 0 && (!found || ms[0].Position < first.Position) {
+			first, found = ms[0], true
+		}
+	}
+	for _, d := range r.Decisions {
+		consider(d.Mismatches)
+	}
+	for _, v := range r.Verdicts {
+		consider(v.Mismatches)
+	}
+	return first, found
+}
+
+// Replayer re-runs decisions and verdicts. Plugins and policies it loads
+// are kept for the next replay of the same module or source and
+// configuration, until Close.
 type Replayer struct {
 	Store   eventstore.Reader
 	Host    *wasm.Host
 	Modules Modules
+	// PolicyTimeout bounds one replayed policy call; default 1s. A
+	// replay is not on a request's path: a policy gets far longer than
+	// its live budget, so that a slow machine does not make a verdict
+	// look different.
+	PolicyTimeout time.Duration
 
-	plugins map[string]*wasm.Plugin // by digest and config digest
+	plugins  map[string]*wasm.Plugin // by digest and config digest
+	policies map[policyKey]*js.Policy
 }
 
-// Session replays the routing decisions of session id's model calls,
-// those of one turn when turn > 0.
+// Close unloads the policies the replayer loaded. (The plugins are the
+// Host's, closed with it.)
+func (rp *Replayer) Close() {
+	for _, p := range rp.policies {
+		p.Close()
+	}
+	rp.policies = nil
+}
+
+// Session replays the routing decisions and policy verdicts of session
+// id's model calls, those of one turn when turn > 0, and the verdicts the
+// session's own stream holds (its tool calls' and its start's and end's;
+// those of a turn's tool calls when turn > 0).
 func (rp *Replayer) Session(ctx context.Context, id string, turn int) (*Report, error) {
 	began := time.Now()
 	keyID, err := sessionKey(ctx, rp.Store, id)
@@ -98,8 +154,9 @@ func (rp *Replayer) Session(ctx context.Context, id string, turn int) (*Report, 
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Session: id, Turn: turn, Decisions: []Decision{}}
+	rep := &Report{Session: id, Turn: turn, Decisions: []Decision{}, Verdicts: []Verdict{}}
 	turns := map[string]string{}
+	var verdicts []recordedVerdict
 	want := ""
 	if turn > 0 {
 		want = fmt.Sprint(turn)
@@ -136,6 +193,22 @@ func (rp *Replayer) Session(ctx context.Context, id string, turn int) (*Report, 
 				rep.Mismatches += len(dec.Mismatches)
 			}
 			rep.Decisions = append(rep.Decisions, dec)
+		case "policy.verdict":
+			v, err := decodeVerdict(&e)
+			if err != nil {
+				return nil, err
+			}
+			verdicts = append(verdicts, v)
+		}
+	}
+	more, err := sessionVerdicts(ctx, rp.Store, id)
+	if err != nil {
+		return nil, err
+	}
+	verdicts = append(verdicts, more...)
+	if len(verdicts) > 0 {
+		if err := rp.replayVerdicts(ctx, rep, verdicts, turns, want); err != nil {
+			return nil, err
 		}
 	}
 	rep.ElapsedMS = float64(time.Since(began).Microseconds()) / 1000
@@ -206,7 +279,7 @@ func (rp *Replayer) decision(ctx context.Context, loaded map[string][]*event.Rou
 	}
 	dec.Replayed = true
 	mismatch := func(field, recorded, replayed string) {
-		dec.Mismatches = append(dec.Mismatches, Mismatch{Position: e.Position, EventID: e.ID.String(), CallID: d.CallID, Field: field, Recorded: recorded, Replayed: replayed})
+		dec.Mismatches = append(dec.Mismatches, Mismatch{Position: e.Position, EventID: e.ID.String(), Type: e.Type, CallID: d.CallID, Field: field, Recorded: recorded, Replayed: replayed})
 	}
 	switch {
 	case err != nil && d.PluginError == "":

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/plugins/js"
 )
 
@@ -91,4 +92,25 @@ func BenchmarkVerdictFresh(b *testing.B) {
 	cfg := benchConfig
 	cfg.Fresh = true
 	runBench(b, benchPolicy, cfg, benchInput(), js.Allow)
+}
+
+// BenchmarkVerdictEvent is what recording a verdict costs the host on
+// top of the verdict: its policy.verdict event's data (input included)
+// and its JSON.
+func BenchmarkVerdictEvent(b *testing.B) {
+	p, err := js.Load("bench.js", []byte(benchAnnotate), benchConfig, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	v := p.Evaluate(context.Background(), benchInput())
+	if v.Err != nil {
+		b.Fatal(v.Err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := event.New("policy.verdict", v.Event(), event.Metadata{CorrelationID: "call-1"}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -49,8 +49,14 @@
 // input gets the same verdict (provided the runtime's global state is the
 // same: use Fresh for policies that must replay exactly).
 //
-// # Events
+// # Events and replay
 //
 // Every verdict is to be recorded as a policy.verdict event:
-// [Verdict.Event] returns its data (core/event.PolicyVerdict).
+// [Verdict.Event] returns its data (core/event.PolicyVerdict), the input
+// included. A host records each policy's source too ([Policy.Source],
+// as a policy.loaded event). To re-run a recorded verdict, load the
+// source with [LoadSource], rebuild its input with [InputOf] and call
+// [Policy.Replay], which runs it on a runtime that ran the file and
+// nothing else: a verdict that depended on earlier calls comes out
+// otherwise.
 package js

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/switchyard/switchyard/core/event"
 )
 
 // Hook is a point where policies run. A policy handles a hook by defining
@@ -48,6 +50,8 @@ type Input interface {
 	// env returns the call id (model and tool calls have one) and the
 	// clock and seed of the call.
 	env() (callID string, now time.Time, seed uint64)
+	// record is the input as its verdict's event records it.
+	record() *event.PolicyInput
 }
 
 // ModelCall is the input of before_model_call: a model call the gateway

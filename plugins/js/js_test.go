@@ -673,7 +673,8 @@ func TestVerdictEvent(t *testing.T) {
 	}
 	pv, ok := got.(*event.PolicyVerdict)
 	if !ok || pv.Policy != "test.js" || pv.Digest != p.Digest() || pv.Hook != "before_model_call" || pv.CallID != "call-1" ||
-		pv.Decision != "deny" || pv.Reason != "over budget" || pv.Error != "" || pv.ClockUnixMS != clock.UnixMilli() || pv.Seed != 7 || pv.DurationMS <= 0 {
+		pv.Decision != "deny" || pv.Reason != "over budget" || pv.Error != "" || pv.ClockUnixMS != clock.UnixMilli() || pv.Seed != 7 || pv.DurationMS <= 0 ||
+		pv.Input == nil || pv.Input.Model != "m" || pv.Input.Tags["team"] != "platform" || pv.Fresh {
 		t.Fatalf("event data %s decoded as %#v", p2.Data, got)
 	}
 

@@ -81,6 +81,7 @@ func (c *Config) Validate() error {
 // concurrent use.
 type Policy struct {
 	name, digest, file string
+	src                string // kept for Source: hosts record it
 	cfg                Config
 	log                *slog.Logger
 	prog               *goja.Program // compiled once, shared by every runtime
@@ -111,6 +112,13 @@ func Load(name string, src []byte, cfg Config, log *slog.Logger) (*Policy, error
 	return load(name, name, src, cfg, log)
 }
 
+// LoadSource loads src as the source of the policy in file, as LoadFile
+// would load it from there: its errors and stack traces name file. A
+// replay loads a recorded source so.
+func LoadSource(name, file string, src []byte, cfg Config, log *slog.Logger) (*Policy, error) {
+	return load(name, file, src, cfg, log)
+}
+
 // LoadFile loads the policy in the file at path. An empty name means the
 // file's name without its extension.
 func LoadFile(name, path string, cfg Config, log *slog.Logger) (*Policy, error) {
@@ -137,7 +145,7 @@ func load(name, file string, src []byte, cfg Config, log *slog.Logger) (*Policy,
 		return nil, fmt.Errorf("policy %s: %w", name, err)
 	}
 	p := &Policy{
-		name: name, digest: Digest(src), file: file, cfg: cfg, log: log.With("policy", name),
+		name: name, digest: Digest(src), file: file, src: string(src), cfg: cfg, log: log.With("policy", name),
 		prog: prog, pool: make(chan *runner, cfg.Runtimes),
 	}
 	for i := range cfg.Runtimes {
@@ -211,6 +219,26 @@ func (p *Policy) Name() string { return p.name }
 // Digest is the policy source's content digest, "sha256:<hex>".
 func (p *Policy) Digest() string { return p.digest }
 
+// File is the file the policy was loaded from: its name, for Load.
+func (p *Policy) File() string { return p.file }
+
+// Source is the policy's source, whose digest Digest is.
+func (p *Policy) Source() string { return p.src }
+
+// Config is the policy's configuration, defaults filled in.
+func (p *Policy) Config() Config { return p.cfg }
+
+// Hooks lists the hooks the policy handles.
+func (p *Policy) Hooks() []Hook {
+	var hs []Hook
+	for i, h := range hookList {
+		if p.hooks[i] {
+			hs = append(hs, h)
+		}
+	}
+	return hs
+}
+
 // Handles reports whether the policy defines h's function. Evaluate at a
 // hook the policy does not handle allows at once; a caller recording
 // verdicts asks Handles first (a Set does).
@@ -229,9 +257,26 @@ func (p *Policy) Quarantined() bool {
 // verdict. It always returns one: when the policy fails, the verdict is
 // the configured OnError decision with Err saying why. ctx bounds the
 // wait for a free runtime; the call itself is bounded by Timeout.
-func (p *Policy) Evaluate(ctx context.Context, in Input) (v Verdict) {
+func (p *Policy) Evaluate(ctx context.Context, in Input) Verdict {
+	return p.evaluate(ctx, in, false)
+}
+
+// Replay evaluates in on a runtime that has run the policy's file and
+// nothing else, as at load: a pooled runtime runs it with clock 0 and
+// seed 0, a fresh one with the call's (as Evaluate does). Given a
+// recorded input, clock and seed (InputOf), a policy whose verdicts
+// depend on them alone gives the verdict it recorded; one that keeps
+// state in globals from call to call may not, which is what a replay is
+// there to find. It is slower than Evaluate by the file's run, and
+// resets the global state of the pooled runtime it runs on.
+func (p *Policy) Replay(ctx context.Context, in Input) Verdict {
+	return p.evaluate(ctx, in, true)
+}
+
+// evaluate is Evaluate, on a runtime just loaded when clean.
+func (p *Policy) evaluate(ctx context.Context, in Input, clean bool) (v Verdict) {
 	start := time.Now()
-	v = Verdict{Policy: p.name, Digest: p.digest, Decision: Allow}
+	v = Verdict{Policy: p.name, Digest: p.digest, Decision: Allow, Fresh: p.cfg.Fresh}
 	defer func() {
 		if x := recover(); x != nil {
 			p.fail(&v, fmt.Errorf("%w: %v", ErrPanic, x), false)
@@ -247,7 +292,7 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (v Verdict) {
 	if now.IsZero() {
 		now = start
 	}
-	v.CallID, v.Clock, v.Seed = callID, now, seed
+	v.CallID, v.Clock, v.Seed, v.Input = callID, now, seed, in
 	i := hookIndex(v.Hook)
 	if !p.hooks[i] {
 		return v
@@ -264,6 +309,15 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (v Verdict) {
 	if err != nil {
 		p.fail(&v, err, false)
 		return v
+	}
+	if clean && !p.cfg.Fresh {
+		// As the pool's runtimes were loaded (a fresh runner has no
+		// runtime: run loads it with the call's clock and seed).
+		if err := r.load(epoch, 0, p.cfg.LoadTimeout); err != nil {
+			p.release(r)
+			p.fail(&v, err, true)
+			return v
+		}
 	}
 	res, err := p.run(r, i, in, now, seed)
 	p.release(r)
@@ -294,6 +348,10 @@ func (p *Policy) run(r *runner, i int, in Input, now time.Time, seed uint64) (ve
 	return r.call(i, in, now, seed, budget)
 }
 
+// waitingForRuntime begins the error of a call whose ctx ended while it
+// waited for a runtime.
+const waitingForRuntime = "waiting for a free runtime"
+
 // acquire takes a free runner, waiting up to a time budget for one.
 func (p *Policy) acquire(ctx context.Context) (*runner, error) {
 	select {
@@ -309,7 +367,7 @@ func (p *Policy) acquire(ctx context.Context) (*runner, error) {
 	case <-t.C:
 		return nil, ErrBusy
 	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for a free runtime: %w", ctx.Err())
+		return nil, fmt.Errorf("%s: %w", waitingForRuntime, ctx.Err())
 	}
 }
 

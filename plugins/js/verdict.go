@@ -67,13 +67,21 @@ type Verdict struct {
 	// given: with the input, they make the verdict reproducible.
 	Clock time.Time
 	Seed  uint64
+	// Fresh is set when the call ran in a new runtime ([Config].Fresh).
+	Fresh bool
+	// Input is what the policy was called with (nil when Evaluate was
+	// given none). Event records it.
+	Input Input
 }
 
 // Failed reports whether the policy failed to decide and the verdict is
 // its OnError decision.
 func (v Verdict) Failed() bool { return v.Err != nil }
 
-// Event is the verdict as the data of a policy.verdict event.
+// Event is the verdict as the data of a policy.verdict event, with its
+// input: what a replay needs to call the policy again (see InputOf). The
+// input's tags map is shared, not copied: encode the event before the
+// input changes.
 func (v Verdict) Event() event.PolicyVerdict {
 	e := event.PolicyVerdict{
 		CallID:      v.CallID,
@@ -86,6 +94,10 @@ func (v Verdict) Event() event.PolicyVerdict {
 		DurationMS:  float64(v.Duration) / float64(time.Millisecond),
 		ClockUnixMS: v.Clock.UnixMilli(),
 		Seed:        v.Seed,
+		Fresh:       v.Fresh,
+	}
+	if v.Input != nil {
+		e.Input = v.Input.record()
 	}
 	if v.Err != nil {
 		e.Error = v.Err.Error()

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,16 +20,19 @@ func (a *app) replayCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "replay SESSION",
-		Short: "Re-run a session's recorded routing decisions and require the same outcome",
+		Short: "Re-run a session's recorded routing decisions and policy verdicts and require the same outcome",
 		Long: `Re-run the deterministic part of each recorded decision of a session: every model
 call's routing decision made by a routing plugin is re-run with the module (by its
 digest), configuration, targets, facts, clock and seed the log recorded, and must
-choose the same targets for the same reason. A difference is a nondeterminism error
+choose the same targets for the same reason; every JS policy verdict is re-run with
+the source (by its digest), input, clock and seed the log recorded, in a runtime
+that ran the policy's file and nothing else, and must give the same decision, reason
+and annotations, and fail or not as it did. A difference is a nondeterminism error
 naming the event and both values, and the command exits with status 1.
 
 A replay never calls a provider. Decisions it cannot re-run are listed with why: the
 static router's depend on the gateway's configuration at the time, which the log
-does not record.`,
+does not record; verdicts recorded before their input was have nothing to re-run.`,
 		Example: `  switchyard replay s0123456789abcdef
   switchyard replay s0123456789abcdef --decision 2
   switchyard replay s0123456789abcdef --json | jq '.decisions[] | select(.mismatches)'`,
@@ -53,27 +58,11 @@ does not record.`,
 					return err
 				}
 			} else {
-				for _, d := range rep.Decisions {
-					state := "same"
-					switch {
-					case !d.Replayed:
-						state = "not replayed: " + d.Why
-					case len(d.Mismatches) > 0:
-						state = "DIFFERENT"
-					}
-					fmt.Fprintf(a.io.Out, "position %d  turn %s  call %s  %s → %s: %s\n", d.Position, dash(d.Turn), d.CallID, d.Router, strings.Join(d.Targets, ", "), state)
-					for _, m := range d.Mismatches {
-						fmt.Fprintf(a.io.Out, "    %s: recorded %q, replayed %q\n", m.Field, m.Recorded, m.Replayed)
-					}
-				}
+				printReplay(a, &rep)
 			}
-			a.summary("%d decision(s) replayed in %.1f ms, %d not replayable, %d difference(s)", rep.Replayed, rep.ElapsedMS, rep.NotReplayable, rep.Mismatches)
-			if !rep.OK() {
-				for _, d := range rep.Decisions {
-					if len(d.Mismatches) > 0 {
-						return d.Mismatches[0]
-					}
-				}
+			a.summary("%d decision(s) and verdict(s) replayed in %.1f ms, %d not replayable, %d difference(s)", rep.Replayed, rep.ElapsedMS, rep.NotReplayable, rep.Mismatches)
+			if m, found := rep.First(); found {
+				return m
 			}
 			return nil
 		}),
@@ -82,4 +71,49 @@ does not record.`,
 	cmd.Flags().IntVar(&decision, "decision", 0, "replay only this decision (turn number)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "the report as one JSON object")
 	return cmd
+}
+
+// printReplay writes the report's decisions and verdicts in log order
+// (a call's verdicts come before its routing decision), each with the
+// values that differ.
+func printReplay(a *app, rep *replay.Report) {
+	type line struct {
+		position uint64
+		text     string
+		ms       []replay.Mismatch
+	}
+	lines := make([]line, 0, len(rep.Decisions)+len(rep.Verdicts))
+	for _, d := range rep.Decisions {
+		lines = append(lines, line{d.Position, fmt.Sprintf("position %d  turn %s  call %s  %s → %s: %s",
+			d.Position, dash(d.Turn), d.CallID, d.Router, strings.Join(d.Targets, ", "), replayState(d.Replayed, d.Why, d.Mismatches)), d.Mismatches})
+	}
+	for _, v := range rep.Verdicts {
+		verdict := v.Decision
+		if v.Reason != "" {
+			verdict += fmt.Sprintf(" %q", v.Reason)
+		}
+		if v.Error != "" {
+			verdict += " (failed)"
+		}
+		lines = append(lines, line{v.Position, fmt.Sprintf("position %d  turn %s  call %s  policy %s at %s → %s: %s",
+			v.Position, dash(v.Turn), dash(v.CallID), v.Policy, v.Hook, verdict, replayState(v.Replayed, v.Why, v.Mismatches)), v.Mismatches})
+	}
+	slices.SortStableFunc(lines, func(x, y line) int { return cmp.Compare(x.position, y.position) })
+	for _, l := range lines {
+		fmt.Fprintln(a.io.Out, l.text)
+		for _, m := range l.ms {
+			fmt.Fprintf(a.io.Out, "    %s: recorded %q, replayed %q\n", m.Field, m.Recorded, m.Replayed)
+		}
+	}
+}
+
+// replayState says how a decision or verdict replayed.
+func replayState(replayed bool, why string, ms []replay.Mismatch) string {
+	switch {
+	case !replayed:
+		return "not replayed: " + why
+	case len(ms) > 0:
+		return "DIFFERENT"
+	}
+	return "same"
 }
