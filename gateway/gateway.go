@@ -382,12 +382,8 @@ func (g *Gateway) Start(ctx context.Context) error {
 			g.log.Error("projections stopped", "err", err)
 		}
 	}()
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	for _, r := range g.runners {
-		if err := r.WaitFor(wctx, head); err != nil {
-			return fmt.Errorf("gateway start: catching up with the event log: %w", err)
-		}
+	if err := projection.CatchUp(ctx, head, g.log, g.runners...); err != nil {
+		return fmt.Errorf("gateway start: catching up with the event log: %w", err)
 	}
 	g.refreshKeyBudgets()
 	return nil
