@@ -85,14 +85,45 @@ func Space(b []byte, i int) int {
 }
 
 // skipString returns the index just past the string starting at b[i]=='"'.
+//
+// It reads a stretch byte by byte, and past it jumps to the next quote
+// with bytes.IndexByte, which reads many bytes a step: the strings of
+// agents' requests and answers (prompts, files, tool output) run to
+// kilobytes, while JSON held in a string has a quote every few bytes. A
+// quote jumped to ends the string unless an odd run of backslashes
+// precedes it. A jump that lands on an escaped quote close by doubles the
+// stretch read byte by byte: that string is dense with quotes.
 func skipString(b []byte, i int) (int, error) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, nil
+	stretch := 32
+	j := i + 1
+	for j < len(b) {
+		for end := min(j+stretch, len(b)); j < end; j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, nil
+			}
 		}
+		if j >= len(b) {
+			break
+		}
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			break
+		}
+		q := j + k
+		n := 0
+		for p := q - 1; p >= j && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, nil
+		}
+		if k < 64 {
+			stretch = min(2*stretch, 4096)
+		}
+		j = q + 1
 	}
 	return 0, fmt.Errorf("%w: unterminated string at byte %d", ErrSyntax, i)
 }
