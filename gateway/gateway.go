@@ -85,7 +85,8 @@ type Gateway struct {
 	reg      pluginRegistry
 	models   atomic.Pointer[[]string]
 
-	tapes tapes // the harness replays running
+	tapes      tapes      // the harness replays running
+	keyRouters keyRouters // the routing plugins keys name
 
 	runners []*projection.Runner
 	started atomic.Bool // the runners exist: key changes refresh budgets
@@ -127,7 +128,7 @@ func New(cfg Config, opts Options) (_ *Gateway, err error) {
 		Providers: provs, Router: router, Keys: g.keys, Pricer: (*pricer)(g),
 		Admission: (*admission)(g), Policy: b.policies.asPolicy(), Sink: g.rec, Now: opts.Now,
 		Log: opts.Log.With("component", "proxy"), Observe: opts.Observe,
-		Replays: &g.tapes, Answers: cfg.answers(),
+		Replays: &g.tapes, KeyRouters: g, Answers: cfg.answers(),
 	})
 	if err != nil {
 		return nil, err
@@ -401,6 +402,7 @@ func (g *Gateway) Close(ctx context.Context) error {
 	g.policies.close()
 	g.policies = nil
 	g.mu.Unlock()
+	g.keyRouters.close(ctx)
 	if g.stop != nil {
 		g.stop()
 		g.done.Wait()
@@ -442,6 +444,7 @@ func (g *Gateway) Apply(cfg Config) error {
 	}
 	g.prices.Store(b.prices)
 	g.proxy.Swap(b.provs, b.router, b.policies.asPolicy())
+	g.keyRouters.stale()
 	g.proxy.SetAnswers(cfg.answers())
 	// Calls in flight finish on the old plugin and policies (closing
 	// waits for their instances and runtimes), then they go.

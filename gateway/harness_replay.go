@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,11 +29,19 @@ func (t *tapes) Player(session string) (*tape.Player, bool) {
 // from now on, to the model calls of session `replay` (whose key has
 // the tag tape.ReplayTag naming `of`), until the player is closed. It
 // fails, saying why, when the recording cannot be played. A replay never
-// calls a provider.
-func (g *Gateway) ArmReplay(ctx context.Context, replay, of string) (*tape.Player, error) {
+// calls a provider. before, if not 0, keeps the calls of the turns
+// before it only: a fork at turn `before` replays those, and its key goes
+// live from there (tape.LiveFromTag).
+func (g *Gateway) ArmReplay(ctx context.Context, replay, of string, before int) (*tape.Player, error) {
 	calls, err := g.loadTape(ctx, of)
 	if err != nil {
 		return nil, err
+	}
+	if before > 0 {
+		calls = slices.DeleteFunc(calls, func(c tape.Call) bool { return c.Turn >= before })
+		for i := range calls {
+			calls[i].N = i + 1
+		}
 	}
 	t := &g.tapes
 	t.mu.Lock()

@@ -172,7 +172,7 @@ func TestHarnessReplayServesRecordedAnswers(t *testing.T) {
 		t.Fatalf("the first answer should call a tool: %+v", answers[0].Parts)
 	}
 
-	player, err := s.GW.ArmReplay(ctx, replay, recorded)
+	player, err := s.GW.ArmReplay(ctx, replay, recorded, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestHarnessReplayDiverges(t *testing.T) {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	}
-	player, err := s.GW.ArmReplay(ctx, replay, recorded)
+	player, err := s.GW.ArmReplay(ctx, replay, recorded, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestRecordAnswersConfig(t *testing.T) {
 			if recs[0].Answer != nil || !strings.Contains(recs[0].NotReplayable, tc.why) {
 				t.Fatalf("record %+v", recs[0])
 			}
-			_, err := s.GW.ArmReplay(context.Background(), "s6666666666666666", id)
+			_, err := s.GW.ArmReplay(context.Background(), "s6666666666666666", id, 0)
 			if !errors.Is(err, tape.ErrNotReplayable) || !strings.Contains(err.Error(), "not kept whole") {
 				t.Fatalf("replay of a session not recorded whole: %v", err)
 			}

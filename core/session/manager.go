@@ -61,6 +61,9 @@ type Manager struct {
 	// session's turns.
 	ArmReplay TapeLoader
 	Reader    eventstore.Reader
+	// CheckRoutingPlugin, if set, says why the gateway cannot route a
+	// fork's calls with the installed routing plugin name (ForkAt).
+	CheckRoutingPlugin func(name string) error
 
 	mu      sync.Mutex
 	running map[string]*turnRun
@@ -156,7 +159,8 @@ func (m *Manager) create(ctx context.Context, a *agent.Agent, prompt, actor stri
 	id := NewID()
 	dir := filepath.Join(m.Dir, id)
 	s := &Session{ID: id, Agent: a.Definition.Name, Harness: cmp.Or(c.Harness, a.Definition.Harness), Model: a.Definition.Model, Prompt: prompt,
-		Workspace: filepath.Join(dir, "workspace"), StateDir: filepath.Join(dir, "state"), ReplayOf: c.ReplayOf}
+		Workspace: filepath.Join(dir, "workspace"), StateDir: filepath.Join(dir, "state"),
+		ForkOf: c.ForkOf, ReplayOf: c.ReplayOf, ForkAt: c.ForkAt, Changes: c.Changes}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("session %s: %w", id, err)
 	}
@@ -196,8 +200,8 @@ func (m *Manager) ResumeInterrupted(ctx context.Context) ([]string, error) {
 	var errs []error
 	for _, s := range m.Registry.List(Filter{Status: StatusInterrupted}) {
 		a, ok := m.Agent(s.Agent)
-		if !ok || a.Definition.Normalized().Resume != "auto" || s.ReplayOf != "" {
-			continue // a replay is over once its server stopped
+		if !ok || a.Definition.Normalized().Resume != "auto" || s.ReplayOf != "" || s.ForkAt > 0 && s.Turns < s.ForkAt {
+			continue // a replay (or a fork's) is over once its server stopped
 		}
 		if err := m.Resume(ctx, s.ID, "system:auto-resume"); err != nil {
 			errs = append(errs, fmt.Errorf("session %s: %w", s.ID, err))
@@ -222,6 +226,9 @@ func (m *Manager) Fork(ctx context.Context, id, prompt, actor string) (*Session,
 	}
 	if src.ReplayOf != "" {
 		return nil, errReplaySession(src)
+	}
+	if m.retracing(id) {
+		return nil, fmt.Errorf("session %s: %w: it is a fork still retracing the turns before its turn %d", id, ErrBusy, src.ForkAt)
 	}
 	if prompt == "" {
 		return nil, errors.New("the prompt is empty: say what the fork should do")
@@ -262,6 +269,9 @@ func (m *Manager) Send(ctx context.Context, id, prompt, actor string) error {
 	if s.ReplayOf != "" {
 		return errReplaySession(s)
 	}
+	if m.retracing(id) {
+		return fmt.Errorf("session %s: %w: it is a fork still retracing the turns before its turn %d", id, ErrBusy, s.ForkAt)
+	}
 	switch s.Status {
 	case StatusStopped:
 		return fmt.Errorf("session %s is stopped for good: start a new one, or fork it", id)
@@ -288,6 +298,9 @@ func (m *Manager) Resume(ctx context.Context, id, actor string) error {
 	}
 	if s.ReplayOf != "" {
 		return errReplaySession(s)
+	}
+	if m.retracing(id) {
+		return fmt.Errorf("session %s: %w: it is a fork still retracing the turns before its turn %d", id, ErrBusy, s.ForkAt)
 	}
 	switch s.Status {
 	case StatusInterrupted, StatusPaused, StatusFailed:

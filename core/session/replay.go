@@ -77,8 +77,10 @@ type Tape interface {
 }
 
 // TapeLoader has the gateway serve the recorded answers of session `of`
-// to the model calls of session `replay`, or says why it cannot.
-type TapeLoader func(ctx context.Context, replay, of string) (Tape, error)
+// to the model calls of session `replay`, or says why it cannot. before,
+// if not 0, keeps the answers of the turns before it only (a fork at
+// that turn).
+type TapeLoader func(ctx context.Context, replay, of string, before int) (Tape, error)
 
 // ErrNotReplayable is wrapped by the errors of a session Replay refuses.
 var ErrNotReplayable = errors.New("not replayable")
@@ -93,6 +95,8 @@ type replayRun struct {
 type recordedTurn struct {
 	n               int
 	prompt, outcome string
+	// pos is the log position of its session.turn.started.
+	pos uint64
 }
 
 func errReplaySession(s *Session) error {
@@ -156,7 +160,7 @@ func (m *Manager) Replay(ctx context.Context, id string, prompts map[int]string,
 			return fmt.Errorf("workspace: %w", err)
 		}
 		var err error
-		tape, err = m.ArmReplay(ctx, s.ID, id)
+		tape, err = m.ArmReplay(ctx, s.ID, id, 0)
 		return err
 	})
 	if err != nil {
@@ -214,7 +218,7 @@ func (m *Manager) recordedTurns(ctx context.Context, id string) ([]recordedTurn,
 		case d.Mode == ModeResume:
 			return nil, fmt.Errorf("session %s is %w: its turn %d was resumed after an interruption", id, ErrNotReplayable, d.Turn)
 		default:
-			turns = append(turns, recordedTurn{n: d.Turn, prompt: d.Prompt})
+			turns = append(turns, recordedTurn{n: d.Turn, prompt: d.Prompt, pos: e.Position})
 		}
 	}
 	if len(turns) == 0 {
@@ -235,7 +239,20 @@ func (m *Manager) recordedTurns(ctx context.Context, id string) ([]recordedTurn,
 func (m *Manager) retrace(s *Session, turns []recordedTurn, tape Tape, run *replayRun, actor string) {
 	defer m.wg.Done()
 	ctx := context.Background()
-	res := &ReplayEnded{Of: s.ReplayOf, RecordedCalls: tape.Calls(), RecordedTurns: len(turns)}
+	res := m.retraceTurns(ctx, s, s.ReplayOf, turns, tape, actor)
+	m.recordReplayEnd(ctx, s, res)
+	if err := m.Stop(ctx, s.ID, "the harness replay ended: "+res.Summary(), "system"); err != nil {
+		m.log().Warn("could not stop the replay session", "session", s.ID, "err", err)
+	}
+	run.result = res
+	close(run.done)
+}
+
+// retraceTurns runs turns of session s (whose first turn has started)
+// one after the other, served the recording of session `of`, and says
+// how that went. It closes tape.
+func (m *Manager) retraceTurns(ctx context.Context, s *Session, of string, turns []recordedTurn, tape Tape, actor string) *ReplayEnded {
+	res := &ReplayEnded{Of: of, RecordedCalls: tape.Calls(), RecordedTurns: len(turns)}
 	recorded := tape.Recorded()
 	for i, t := range turns {
 		if i > 0 {
@@ -267,7 +284,7 @@ func (m *Manager) retrace(s *Session, turns []recordedTurn, tape Tape, run *repl
 		}
 		served := tape.Served()[t.n]
 		if served < recorded[t.n] || outcome != t.outcome {
-			d := &event.ReplayDiverged{Session: s.ID, ReplayOf: s.ReplayOf, Turn: t.n,
+			d := &event.ReplayDiverged{Session: s.ID, ReplayOf: of, Turn: t.n,
 				Reason: fmt.Sprintf("turn %d %s after %d of its %d recorded model calls", t.n, outcome, served, recorded[t.n]),
 				Diffs:  []event.FieldDiff{{Field: "turn " + fmt.Sprint(t.n), Recorded: fmt.Sprintf("%s after %d model calls", t.outcome, recorded[t.n]), Now: fmt.Sprintf("%s after %d", outcome, served)}}}
 			if cur.LastError != "" {
@@ -284,7 +301,12 @@ func (m *Manager) retrace(s *Session, turns []recordedTurn, tape Tape, run *repl
 		res.Calls += n
 	}
 	tape.Close()
-	log := m.log().With("session", s.ID, "replay_of", s.ReplayOf)
+	return res
+}
+
+// recordReplayEnd records session.replay.ended on s's stream.
+func (m *Manager) recordReplayEnd(ctx context.Context, s *Session, res *ReplayEnded) {
+	log := m.log().With("session", s.ID, "replay_of", res.Of)
 	log.Info("harness replay ended", "outcome", res.Outcome, "summary", res.Summary())
 	p, err := m.newEvent(s, "session.replay.ended", res, "system")
 	if err == nil {
@@ -293,11 +315,6 @@ func (m *Manager) retrace(s *Session, turns []recordedTurn, tape Tape, run *repl
 	if err != nil {
 		log.Error("could not record the end of a harness replay", "err", err)
 	}
-	if err := m.Stop(ctx, s.ID, "the harness replay ended: "+res.Summary(), "system"); err != nil {
-		log.Warn("could not stop the replay session", "err", err)
-	}
-	run.result = res
-	close(run.done)
 }
 
 // turnDone is closed when session id's turn in flight ends (at once if
@@ -334,8 +351,12 @@ func (m *Manager) ReplayResult(ctx context.Context, id string) (*ReplayEnded, er
 	if !ok {
 		return nil, fmt.Errorf("session %q: %w", id, ErrNotFound)
 	}
-	if s.ReplayOf == "" {
-		return nil, fmt.Errorf("session %s is not a harness replay", id)
+	of := s.ReplayOf
+	if s.ForkAt > 1 {
+		of = s.ForkOf // a fork at a turn retraced the turns before it
+	}
+	if of == "" {
+		return nil, fmt.Errorf("session %s is not a harness replay, nor a fork at a turn after the first", id)
 	}
 	m.mu.Lock()
 	run := m.replays[id]
@@ -364,5 +385,5 @@ func (m *Manager) ReplayResult(ctx context.Context, id string) (*ReplayEnded, er
 		}
 		return &r, nil
 	}
-	return &ReplayEnded{Of: s.ReplayOf, Outcome: ReplayFailed, Error: "the replay has no result: the server that ran it stopped before its end"}, nil
+	return &ReplayEnded{Of: of, Outcome: ReplayFailed, Error: "the replay has no result: the server that ran it stopped before its end"}, nil
 }

@@ -81,6 +81,22 @@ type Created struct {
 	// ReplayOf is the session this one replays (a harness replay: the
 	// same prompts, the recorded model answers).
 	ReplayOf string `json:"replay_of,omitempty"`
+	// ForkAt is the turn of ForkOf a fork was made at (session fork
+	// --at): it replayed ForkOf's turns before it from their recorded
+	// answers, and went live at it with Changes.
+	ForkAt  int          `json:"fork_at,omitempty"`
+	Changes *ForkChanges `json:"changes,omitempty"`
+}
+
+// ForkChanges are what a fork at a turn changes from that turn on.
+type ForkChanges struct {
+	// Model is the model its calls ask for, whatever their requests name.
+	Model string `json:"model,omitempty"`
+	// RoutingPlugin is the installed routing plugin that decides its
+	// calls, instead of the gateway-wide router.
+	RoutingPlugin string `json:"routing_plugin,omitempty"`
+	// Prompt is the turn's prompt, instead of the recorded one.
+	Prompt string `json:"prompt,omitempty"`
 }
 
 // Turn modes.
@@ -176,22 +192,25 @@ type Session struct {
 	Model         string `json:"model"`
 	Prompt        string `json:"prompt"`
 	// LastPrompt is the prompt of the latest turn.
-	LastPrompt       string    `json:"last_prompt,omitempty"`
-	KeyID            string    `json:"key_id,omitempty"`
-	Workspace        string    `json:"workspace,omitempty"`
-	StateDir         string    `json:"state_dir,omitempty"`
-	ForkOf           string    `json:"fork_of,omitempty"`
-	ReplayOf         string    `json:"replay_of,omitempty"`
-	Status           Status    `json:"status"`
-	HarnessSessionID string    `json:"harness_session_id,omitempty"`
-	Turns            int       `json:"turns"`
-	ToolCalls        int       `json:"tool_calls"`
-	Denials          int       `json:"permission_denials"`
-	LastError        string    `json:"last_error,omitempty"`
-	Result           string    `json:"result,omitempty"`
-	Node             string    `json:"node,omitempty"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	LastPrompt string `json:"last_prompt,omitempty"`
+	KeyID      string `json:"key_id,omitempty"`
+	Workspace  string `json:"workspace,omitempty"`
+	StateDir   string `json:"state_dir,omitempty"`
+	ForkOf     string `json:"fork_of,omitempty"`
+	ReplayOf   string `json:"replay_of,omitempty"`
+	// ForkAt and Changes: see Created.
+	ForkAt           int          `json:"fork_at,omitempty"`
+	Changes          *ForkChanges `json:"changes,omitempty"`
+	Status           Status       `json:"status"`
+	HarnessSessionID string       `json:"harness_session_id,omitempty"`
+	Turns            int          `json:"turns"`
+	ToolCalls        int          `json:"tool_calls"`
+	Denials          int          `json:"permission_denials"`
+	LastError        string       `json:"last_error,omitempty"`
+	Result           string       `json:"result,omitempty"`
+	Node             string       `json:"node,omitempty"`
+	CreatedAt        time.Time    `json:"created_at"`
+	UpdatedAt        time.Time    `json:"updated_at"`
 	// RunningMS is the time its turns have run, in milliseconds: from
 	// each session.turn.started to the turn's end or interruption.
 	// TurnStartedAt is when the turn in flight began.
@@ -225,7 +244,7 @@ func (s *Session) apply(e *event.Event) error {
 			return err
 		}
 		*s = Session{ID: c.ID, Agent: c.Agent, AgentRevision: c.AgentRevision, Harness: c.Harness, Model: c.Model, Prompt: c.Prompt,
-			KeyID: c.KeyID, Workspace: c.Workspace, StateDir: c.StateDir, ForkOf: c.ForkOf, ReplayOf: c.ReplayOf, HarnessSessionID: c.HarnessSessionID, Status: StatusIdle,
+			KeyID: c.KeyID, Workspace: c.Workspace, StateDir: c.StateDir, ForkOf: c.ForkOf, ReplayOf: c.ReplayOf, ForkAt: c.ForkAt, Changes: c.Changes, HarnessSessionID: c.HarnessSessionID, Status: StatusIdle,
 			CreatedAt: e.Time, UpdatedAt: e.Time, Version: e.StreamVersion}
 	case "session.turn.started":
 		var t TurnStarted

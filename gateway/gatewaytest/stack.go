@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,7 +100,7 @@ func New(t *testing.T, sc Config) *Stack {
 		cfg.Proxy.BackoffBase = config.Duration(time.Millisecond)
 		cfg.Proxy.BackoffMax = config.Duration(5 * time.Millisecond)
 	}
-	gw, err := gateway.New(cfg, gateway.Options{Store: st})
+	gw, err := gateway.New(cfg, gateway.Options{Store: st, PluginDir: filepath.Join(t.TempDir(), "plugins")})
 	if err != nil {
 		t.Fatal(err)
 	}

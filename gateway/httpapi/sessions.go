@@ -42,6 +42,16 @@ type SessionControl interface {
 type Retracer interface {
 	Replay(ctx context.Context, id string, prompts map[int]string, actor string) (*session.Session, error)
 	ReplayResult(ctx context.Context, id string) (*session.ReplayEnded, error)
+	ForkAt(ctx context.Context, id string, at session.ForkPoint, ch session.ForkChanges, actor string) (*session.Session, error)
+}
+
+// SessionForkAt is the body of POST /api/v1/sessions/ID/fork-at: the
+// turn to fork at (At, or Event, the log position of the turn's
+// session.turn.started) and what changes from it on.
+type SessionForkAt struct {
+	At    int    `json:"at,omitempty"`
+	Event uint64 `json:"event,omitempty"`
+	session.ForkChanges
 }
 
 // SessionReplay is the body of POST /api/v1/sessions/ID/retrace.
@@ -145,6 +155,7 @@ func (s *Server) sessionRoutes(v1 fiber.Router) {
 	if s.cfg.Retracer != nil {
 		v1.Post("/sessions/:id/retrace", s.startRetrace)
 		v1.Get("/sessions/:id/retrace", s.getRetrace)
+		v1.Post("/sessions/:id/fork-at", s.startForkAt)
 	}
 	if s.cfg.SessionControl == nil {
 		return
@@ -290,6 +301,25 @@ func (s *Server) startRetrace(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"session": ses})
 }
 
+// startForkAt serves POST /api/v1/sessions/ID/fork-at: a fork of session
+// ID at a turn, with changes (session.Manager.ForkAt). GET
+// /api/v1/sessions/FORK/retrace says how the replay of the turns before
+// it went.
+func (s *Server) startForkAt(c *fiber.Ctx) error {
+	var in SessionForkAt
+	if err := decodeBody(c.Body(), &in, `{"at": TURN, "model": M, "routing_plugin": NAME, "prompt": TEXT}`); err != nil {
+		return err
+	}
+	if in.At == 0 && in.Event == 0 {
+		return apiErr(fiber.StatusBadRequest, "invalid", "at is required: the turn to fork at (or event, the position of its session.turn.started)")
+	}
+	ses, err := s.cfg.Retracer.ForkAt(c.UserContext(), c.Params("id"), session.ForkPoint{At: in.At, Event: in.Event}, in.ForkChanges, actor(c))
+	if err != nil {
+		return sessionError(err)
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"session": ses})
+}
+
 // getRetrace serves GET /api/v1/sessions/ID/retrace?wait=DURATION: how
 // replay session ID ended, waiting up to wait (at most a minute) for a
 // replay still running.
@@ -311,7 +341,7 @@ func (s *Server) getRetrace(c *fiber.Ctx) error {
 	}
 	out := ReplayStatus{Session: id, Running: res == nil, Result: res}
 	if ses, ok := s.cfg.Sessions.Get(id); ok {
-		out.Of = ses.ReplayOf
+		out.Of = cmp.Or(ses.ReplayOf, ses.ForkOf)
 	}
 	return c.JSON(out)
 }

@@ -84,8 +84,13 @@ func (g *Gateway) Handle(ctx context.Context, r *Request) *Response {
 	if peek.Model == "" {
 		return g.errorResponse(in, c.id, &llm.Error{Kind: llm.ErrInvalidRequest, Status: 400, Param: "model", Message: "model: field required; name the model to call"})
 	}
-	if of := c.key.Tags[tape.ReplayTag]; of != "" {
+	if of := c.key.Tags[tape.ReplayTag]; of != "" && !tape.Live(c.key.Tags, turnOf(c.attr.Tags)) {
 		return c.replay(ctx, of)
+	}
+	if m := c.key.Tags[ModelTag]; m != "" {
+		// The key asks for its model, whatever the request names: the
+		// router and the upstream see this one.
+		c.peek.Model = m
 	}
 	if ok, limit := g.recordsAnswers(c.key); ok {
 		c.answer, c.answerMax = &tape.Collector{}, limit
@@ -192,6 +197,18 @@ func (c *call) budgetLeft() float64 {
 
 func (c *call) route(ctx context.Context) *llm.Error {
 	provs, router := c.g.snapshot()
+	if name := c.key.Tags[RoutingPluginTag]; name != "" {
+		if c.g.routers == nil {
+			return &llm.Error{Kind: llm.ErrInternal, Status: 500,
+				Message: fmt.Sprintf("key %s names routing plugin %q, and this gateway cannot route by key", c.key.ID, name)}
+		}
+		r, err := c.g.routers.KeyRouter(ctx, name)
+		if err != nil {
+			return &llm.Error{Kind: llm.ErrInternal, Status: 500,
+				Message: fmt.Sprintf("key %s names routing plugin %q: %s", c.key.ID, name, redact(err.Error()))}
+		}
+		router = r
+	}
 	c.provs = provs
 	budgetLeft := c.budgetLeft()
 	now := c.g.now()

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -138,6 +139,26 @@ type Replays interface {
 	Player(session string) (*tape.Player, bool)
 }
 
+// Key tags that change how the gateway routes a key's calls: a fork of
+// a session with a change (session fork --at) has a key with them. Only
+// a key's own tags count, never a request's.
+const (
+	// ModelTag names the model the key's calls ask for, whatever model
+	// their requests name: routing and the upstream see this one.
+	ModelTag = "model_override"
+	// RoutingPluginTag names an installed routing plugin that decides the
+	// key's calls instead of the gateway-wide router.
+	RoutingPluginTag = "routing_plugin"
+)
+
+// KeyRouters finds the router a key's RoutingPluginTag names.
+type KeyRouters interface {
+	// KeyRouter returns a router deciding with the installed routing
+	// plugin name (over today's static routes and targets), or why it
+	// cannot. It is safe for concurrent use.
+	KeyRouter(ctx context.Context, name string) (route.Router, error)
+}
+
 // Which calls' answers are recorded for harness replay.
 const (
 	RecordSessions = "sessions" // calls made with a session's key (the default)
@@ -189,6 +210,9 @@ type Deps struct {
 	// Replays serves the calls of harness replays' keys; nil refuses
 	// them.
 	Replays Replays
+	// KeyRouters finds the routing plugin a key names (RoutingPluginTag);
+	// nil refuses the calls of such keys.
+	KeyRouters KeyRouters
 	// Answers says which answers to record; the zero value records
 	// those of sessions.
 	Answers AnswersConfig
@@ -218,6 +242,7 @@ type Gateway struct {
 	retry   *retryBudget
 	observe func(Outcome)
 	replays Replays
+	routers KeyRouters
 	answers atomic.Pointer[AnswersConfig]
 
 	mu        sync.RWMutex
@@ -247,7 +272,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, client: d.Client, now: d.Now, log: d.Log, keys: d.Keys, pricer: d.Pricer,
 		admit: d.Admission, sink: d.Sink, providers: d.Providers, router: d.Router, policy: d.Policy, observe: d.Observe,
-		replays: d.Replays,
+		replays: d.Replays, routers: d.KeyRouters,
 	}
 	g.SetAnswers(d.Answers)
 	g.health = newHealthBook(&g.cfg)

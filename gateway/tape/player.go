@@ -16,6 +16,21 @@ import (
 // session). Only a key's own tags count, never a request's.
 const ReplayTag = "replay_of"
 
+// LiveFromTag, on a replay key, is the turn from which the key's calls
+// go live: a fork of a session at turn N (session fork --at N) replays
+// turns 1 to N-1 from the recording, and its calls of turn N and after
+// are routed and answered as any other key's. Only a key's own tags
+// count.
+const LiveFromTag = "live_from"
+
+// Live reports whether a call of turn `turn` with a key of tags keyTags
+// goes live rather than to the recording: the key names a LiveFromTag
+// turn, and the call's turn is that one or a later one.
+func Live(keyTags map[string]string, turn int) bool {
+	n, err := strconv.Atoi(keyTags[LiveFromTag])
+	return err == nil && n > 0 && turn >= n
+}
+
 // Provider is the provider name a replayed call's events carry.
 const Provider = "replay"
 

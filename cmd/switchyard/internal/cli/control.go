@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/keys"
+	"github.com/switchyard/switchyard/gateway/proxy"
 	"github.com/switchyard/switchyard/gateway/tape"
 )
 
@@ -157,9 +159,27 @@ func startSessions(cp *controlPlane, store eventstore.Appender, reader eventstor
 			// The gateway serves the calls of a replay's key from the
 			// recording: only a replay's key says so, whatever the
 			// agent's tags.
-			delete(tags, tape.ReplayTag)
+			for _, t := range []string{tape.ReplayTag, tape.LiveFromTag, proxy.ModelTag, proxy.RoutingPluginTag} {
+				delete(tags, t)
+			}
 			if s.ReplayOf != "" {
 				tags[tape.ReplayTag] = s.ReplayOf
+			}
+			if s.ForkAt > 0 {
+				// A fork at a turn: the turns before it from the
+				// recording, then live, with its changes.
+				if s.ForkAt > 1 {
+					tags[tape.ReplayTag] = s.ForkOf
+					tags[tape.LiveFromTag] = strconv.Itoa(s.ForkAt)
+				}
+				if ch := s.Changes; ch != nil {
+					if ch.Model != "" {
+						tags[proxy.ModelTag] = ch.Model
+					}
+					if ch.RoutingPlugin != "" {
+						tags[proxy.RoutingPluginTag] = ch.RoutingPlugin
+					}
+				}
 			}
 			spec := keys.Spec{Name: "session " + s.ID, Agent: a.Definition.Name, Tags: tags, MaxBudgetUSD: a.Definition.Budget.MaxUSDPerSession}
 			k, secret, err := gw.CreateKey(ctx, spec, "system")
@@ -170,12 +190,20 @@ func startSessions(cp *controlPlane, store eventstore.Appender, reader eventstor
 		},
 		Dir: filepath.Join(data, "sessions"), Node: host, Log: log.With("component", "sessions"),
 		Reader: reader,
-		ArmReplay: func(ctx context.Context, replay, of string) (session.Tape, error) {
-			p, err := gw.ArmReplay(ctx, replay, of)
+		ArmReplay: func(ctx context.Context, replay, of string, before int) (session.Tape, error) {
+			p, err := gw.ArmReplay(ctx, replay, of, before)
 			if err != nil {
 				return nil, err // not a nil *tape.Player in an interface
 			}
 			return p, nil
+		},
+		CheckRoutingPlugin: func(name string) error {
+			for _, p := range gw.Plugins().Installed {
+				if p.Name == name {
+					return nil
+				}
+			}
+			return fmt.Errorf("%w: %q (install it with `switchyard plugin install`; `switchyard plugin list` lists them)", gateway.ErrPluginNotFound, name)
 		},
 	}
 }

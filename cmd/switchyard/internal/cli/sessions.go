@@ -120,6 +120,14 @@ func (a *app) sessionShowCmd() *cobra.Command {
 			if s.HarnessSessionID != "" {
 				fmt.Fprintf(a.io.Out, "harness session %s\n", s.HarnessSessionID)
 			}
+			switch {
+			case s.ForkAt > 0:
+				fmt.Fprintf(a.io.Out, "fork of %s at turn %d%s\n", s.ForkOf, s.ForkAt, forkChanges(s.Changes))
+			case s.ForkOf != "":
+				fmt.Fprintf(a.io.Out, "fork of %s\n", s.ForkOf)
+			case s.ReplayOf != "":
+				fmt.Fprintf(a.io.Out, "replay of %s\n", s.ReplayOf)
+			}
 			if s.LastError != "" {
 				fmt.Fprintf(a.io.Out, "last error: %s\n", s.LastError)
 			}
@@ -475,39 +483,122 @@ func readSSE(r io.Reader, f func(event.Event) bool) error {
 	}
 }
 
+// forkChanges says what a fork at a turn changed, after a comma.
+func forkChanges(ch *session.ForkChanges) string {
+	if ch == nil {
+		return ", no change"
+	}
+	var b strings.Builder
+	if ch.Model != "" {
+		fmt.Fprintf(&b, ", model %s", ch.Model)
+	}
+	if ch.RoutingPlugin != "" {
+		fmt.Fprintf(&b, ", routing plugin %s", ch.RoutingPlugin)
+	}
+	if ch.Prompt != "" {
+		fmt.Fprintf(&b, ", prompt %q", ch.Prompt)
+	}
+	return b.String()
+}
+
 func (a *app) sessionForkCmd() *cobra.Command {
 	var (
-		addr   string
-		follow bool
+		addr    string
+		follow  bool
+		at      int
+		atEvent uint64
+		ch      session.ForkChanges
 	)
 	cmd := &cobra.Command{
-		Use:   "fork ID PROMPT",
-		Short: "Start a new session from where another is, with a new prompt",
+		Use:   "fork ID PROMPT | fork ID --at TURN [--model M] [--routing-plugin NAME] [--prompt TEXT]",
+		Short: "Start a new session from where another is, or from one of its turns with a change",
 		Long: `Fork a session between turns: the new session gets a copy of the other's workspace and
 of its CLI's state (the conversation so far), a key of its own, and a first turn on
 PROMPT that continues the conversation through the harness's resume. The original is
-left as it is. Prints the new session's id.`,
-		Args: exactArgs(2, "ID PROMPT"),
+left as it is. Prints the new session's id.
+
+With --at TURN (or --at-event POS, the log position of a turn's session.turn.started),
+the fork starts from that turn of the session with a change: a harness replay of the
+turns before it (the agent's CLI on a fresh workspace, served the recorded model
+answers, as 'session replay' does; a divergence stops the fork), then turn TURN live,
+so the CLI carries the replayed conversation into the changed part:
+
+  --model M              its calls, from turn TURN on, ask for model M
+  --routing-plugin NAME  an installed routing plugin decides them instead of the
+                         gateway-wide router ('switchyard plugin list')
+  --prompt TEXT          turn TURN's prompt instead of the recorded one
+
+The fork records where it comes from (fork_of, fork_at and the changes) in its
+session.created. The command prints the fork's id, then how the replay of the turns
+before TURN went; it exits 1 if they did not retrace their recording. After that the
+fork is a session like any other ('session send' continues it).`,
+		Example: `  switchyard session fork s0123456789abcdef "Try it the other way" -f
+  switchyard session fork s0123456789abcdef --at 2 --model claude-opus-4-1 -f
+  switchyard session fork s0123456789abcdef --at 2 --routing-plugin cheapest --prompt "Now do it cheaply"`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if at != 0 || atEvent != 0 {
+				return exactArgs(1, "ID (with --at, the prompt is --prompt)")(cmd, args)
+			}
+			if ch != (session.ForkChanges{}) {
+				return usagef("--model, --routing-plugin and --prompt change a fork at a turn: give --at TURN")
+			}
+			return exactArgs(2, "ID PROMPT")(cmd, args)
+		},
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
 			c, err := a.client(addr)
 			if err != nil {
 				return err
 			}
+			ctx := cmd.Context()
 			var out struct {
 				Session session.Session `json:"session"`
 			}
-			if err := c.doJSON(cmd.Context(), "POST", "/api/v1/sessions/"+url.PathEscape(args[0])+"/fork", httpapi.SessionCommand{Prompt: args[1]}, &out); err != nil {
+			if at == 0 && atEvent == 0 {
+				if err := c.doJSON(ctx, "POST", "/api/v1/sessions/"+url.PathEscape(args[0])+"/fork", httpapi.SessionCommand{Prompt: args[1]}, &out); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, out.Session.ID)
+				a.summary("session %s forked from %s", out.Session.ID, args[0])
+				if follow {
+					return a.followSession(ctx, c, out.Session.ID, true, false)
+				}
+				return nil
+			}
+			body := httpapi.SessionForkAt{At: at, Event: atEvent, ForkChanges: ch}
+			if err := c.doJSON(ctx, "POST", "/api/v1/sessions/"+url.PathEscape(args[0])+"/fork-at", body, &out); err != nil {
 				return err
 			}
-			fmt.Fprintln(a.io.Out, out.Session.ID)
-			a.summary("session %s forked from %s", out.Session.ID, args[0])
+			id := out.Session.ID
+			fmt.Fprintln(a.io.Out, id)
+			a.summary("session %s forked from %s at turn %d; follow it with `%s session logs -f %s`", id, args[0], out.Session.ForkAt, a.io.Prog, id)
+			if out.Session.ForkAt > 1 {
+				var st httpapi.ReplayStatus
+				for st.Result == nil {
+					if err := c.doJSON(ctx, "GET", "/api/v1/sessions/"+url.PathEscape(id)+"/retrace?wait=30s", nil, &st); err != nil {
+						return err
+					}
+				}
+				r := st.Result
+				if r.Outcome != session.ReplayRetraced {
+					if r.Divergence != nil {
+						fmt.Fprintln(a.io.Out, r.Divergence.String())
+					}
+					return fmt.Errorf("the fork's replay of turns 1 to %d of %s %s; the fork is stopped", out.Session.ForkAt-1, args[0], r.Summary())
+				}
+				fmt.Fprintf(a.io.Out, "%s; turn %d live\n", r.Summary(), out.Session.ForkAt)
+			}
 			if follow {
-				return a.followSession(cmd.Context(), c, out.Session.ID, true, false)
+				return a.followSession(ctx, c, id, true, false)
 			}
 			return nil
 		}),
 	}
 	a.addrFlag(cmd, &addr)
-	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "follow the new session's first turn")
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "follow the new session's first turn (with --at, its live turn)")
+	cmd.Flags().IntVar(&at, "at", 0, "fork at this turn of the session: replay the turns before it, then go live with the changes")
+	cmd.Flags().Uint64Var(&atEvent, "at-event", 0, "fork at the turn whose session.turn.started is at this log position")
+	cmd.Flags().StringVar(&ch.Model, "model", "", "with --at: the model the fork's calls ask for from that turn on")
+	cmd.Flags().StringVar(&ch.RoutingPlugin, "routing-plugin", "", "with --at: the installed routing plugin that decides the fork's calls from that turn on")
+	cmd.Flags().StringVar(&ch.Prompt, "prompt", "", "with --at: that turn's prompt instead of the recorded one")
 	return cmd
 }
