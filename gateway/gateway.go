@@ -63,6 +63,13 @@ type Options struct {
 	// PluginDir keeps installed routing plugins' modules; empty refuses
 	// installs.
 	PluginDir string
+	// Projections, if set, is a group the gateway's read models (keys,
+	// budgets) join, so that they fold the caller's subscription to the
+	// log instead of one of their own (a rebuild reads and decodes the
+	// log once, not twice): New adds them, the caller runs the group,
+	// and Start waits for them to catch up. Nil: Start runs a group of
+	// its own.
+	Projections *projection.Group
 }
 
 // Gateway is the assembled data plane. Create it with New, call Start,
@@ -89,7 +96,7 @@ type Gateway struct {
 	keyRouters keyRouters // the routing plugins keys name
 
 	runners []*projection.Runner
-	started atomic.Bool // the runners exist: key changes refresh budgets
+	started atomic.Bool // caught up: key changes refresh budgets
 	stop    context.CancelFunc
 	done    sync.WaitGroup
 	recDone chan struct{}
@@ -139,6 +146,9 @@ func New(cfg Config, opts Options) (_ *Gateway, err error) {
 	g.loaded = b.loaded
 	g.cfg = cfg
 	g.setModels(cfg)
+	if opts.Projections != nil {
+		g.join(opts.Projections)
+	}
 	return g, nil
 }
 
@@ -369,30 +379,47 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.restorePlugins(ctx); err != nil {
 		return fmt.Errorf("gateway start: %w", err)
 	}
-	// Keys and budgets fold one subscription: the log is read and decoded
-	// once for both.
-	group := projection.NewGroup(g.opts.Store, g.opts.Store, g.log.With("component", "projection"))
-	for _, p := range []projection.Projection{&keyProjection{g}, g.budget} {
-		g.runners = append(g.runners, group.Add(p, projection.RunnerConfig{}))
+	if g.opts.Projections == nil {
+		// Keys and budgets fold one subscription: the log is read and
+		// decoded once for both.
+		group := projection.NewGroup(g.opts.Store, g.opts.Store, g.log.With("component", "projection"))
+		g.join(group)
+		g.done.Add(1)
+		go func() {
+			defer g.done.Done()
+			if err := group.Run(rctx); err != nil && rctx.Err() == nil {
+				g.log.Error("projections stopped", "err", err)
+			}
+		}()
 	}
-	g.started.Store(true)
-	g.done.Add(1)
-	go func() {
-		defer g.done.Done()
-		if err := group.Run(rctx); err != nil && rctx.Err() == nil {
-			g.log.Error("projections stopped", "err", err)
-		}
-	}()
 	if err := projection.CatchUp(ctx, head, g.log, g.runners...); err != nil {
 		return fmt.Errorf("gateway start: catching up with the event log: %w", err)
 	}
+	// From here on each key change refreshes the budget rules; the
+	// changes folded before are refreshed once, below, not once each
+	// (a log of many session keys would make the catch-up quadratic).
+	g.started.Store(true)
 	g.refreshKeyBudgets()
 	return nil
 }
 
-// Close stops the projections and writes the queued events. Call it after
-// the HTTP server has drained.
+// join adds the gateway's read models, keys and budgets, to group.
+func (g *Gateway) join(group *projection.Group) {
+	for _, p := range []projection.Projection{&keyProjection{g}, g.budget} {
+		g.runners = append(g.runners, group.Add(p, projection.RunnerConfig{}))
+	}
+}
+
+// Close stops the projections (those of its own group: a caller's group,
+// Options.Projections, is the caller's to stop) and writes the queued
+// events. Call it after the HTTP server has drained; also when Start was
+// not called, or failed.
 func (g *Gateway) Close(ctx context.Context) error {
+	if g.recDone == nil {
+		// Never started: the event writer has nothing to write, and
+		// must run to see that its queue is closed.
+		go g.rec.Run()
+	}
 	err := g.rec.Close(ctx)
 	g.mu.Lock()
 	if g.plugins != nil {

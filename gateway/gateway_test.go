@@ -14,9 +14,12 @@ import (
 
 	"github.com/switchyard/switchyard/core/config"
 	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/core/projection"
+	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/budget"
 	"github.com/switchyard/switchyard/gateway/gatewaytest"
+	"github.com/switchyard/switchyard/gateway/keys"
 	"github.com/switchyard/switchyard/gateway/llm"
 	"github.com/switchyard/switchyard/gateway/provider"
 	"github.com/switchyard/switchyard/gateway/route"
@@ -556,17 +559,6 @@ func TestSpendSurvivesRestart(t *testing.T) {
 	if err := s.GW.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	g2, err := gateway.New(gateway.Config{
-		Providers: []provider.Config{{Name: "sim", Kind: "sim", BaseURL: s.Sims["sim"].URL}},
-		Budgets:   []budget.Rule{{Scope: "team:eng", SpendUSD: 100, Period: "total"}},
-	}, gateway.Options{Store: s.Store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g2.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	defer g2.Close(t.Context())
 	var want float64
 	for e, err := range s.Store.ReadAll(t.Context(), readAll) {
 		if err != nil {
@@ -578,10 +570,64 @@ func TestSpendSurvivesRestart(t *testing.T) {
 			want += d.CostUSD
 		}
 	}
-	left := g2.BudgetRemaining("team:eng")
-	if want <= 0 || math.Abs((100-left)-want) > 1e-9 {
-		t.Fatalf("after restart: $%v left, want $%v spent", left, want)
+	restart := func(t *testing.T, group *projection.Group) *gateway.Gateway {
+		g2, err := gateway.New(gateway.Config{
+			Providers: []provider.Config{{Name: "sim", Kind: "sim", BaseURL: s.Sims["sim"].URL}},
+			Budgets:   []budget.Rule{{Scope: "team:eng", SpendUSD: 100, Period: "total"}},
+		}, gateway.Options{Store: s.Store, Projections: group})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g2.Close(context.Background()) })
+		if group != nil {
+			// The caller runs its group, with a read model of its own.
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			t.Cleanup(func() { cancel(); <-done })
+			go func() { defer close(done); group.Run(ctx) }()
+		}
+		if err := g2.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return g2
 	}
+	check := func(t *testing.T, g2 *gateway.Gateway) {
+		left := g2.BudgetRemaining("team:eng")
+		if want <= 0 || math.Abs((100-left)-want) > 1e-9 {
+			t.Fatalf("after restart: $%v left, want $%v spent", left, want)
+		}
+		if ks := g2.ListKeys(); len(ks) != 1 {
+			t.Fatalf("after restart: keys %+v", ks)
+		}
+	}
+	t.Run("its own group", func(t *testing.T) { check(t, restart(t, nil)) })
+	t.Run("the caller's group", func(t *testing.T) {
+		// The gateway's keys and budgets fold the caller's subscription,
+		// with the caller's read models.
+		group := projection.NewGroup(s.Store, s.Store, nil)
+		catalog := projection.NewStreamCatalog()
+		catalogRunner := group.Add(catalog, projection.RunnerConfig{})
+		g2 := restart(t, group)
+		check(t, g2)
+		// A key made after the start has its budget rule at once.
+		k, _, err := g2.CreateKey(t.Context(), keys.Spec{Name: "capped", MaxBudgetUSD: 2}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left := g2.BudgetRemaining("key:" + k.ID); left != 2 {
+			t.Fatalf("a new key's budget: $%v left, want $2", left)
+		}
+		head, err := eventstore.Head(t.Context(), s.Store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := catalogRunner.WaitFor(t.Context(), head); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(catalog.Streams()); n < 2 {
+			t.Fatalf("the caller's read model folded %d streams", n)
+		}
+	})
 }
 
 func TestShutdownDrainsCallsInFlight(t *testing.T) {

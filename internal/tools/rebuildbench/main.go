@@ -1,6 +1,6 @@
 // Command rebuildbench measures how fast serve's read models rebuild
 // from position 0 of a large log: the stream catalogue, agents,
-// sessions, keys, budgets, costs and audit, grouped over subscriptions
+// sessions, keys, budgets, costs and audit, folded over one subscription
 // as serve runs them.
 //
 // The log is a synthetic month of agent sessions on the embedded store:
@@ -182,25 +182,23 @@ func models() []projection.Projection {
 
 // rebuild forgets ps' checkpoints and runs them from position 0 until
 // each has folded head, as serve would after an upgrade that renames
-// them: two groups, each over one subscription: the gateway's (keys,
-// budgets) and the control plane's (the others). Checkpoints are saved as
-// serve saves them.
+// them: one group over one subscription, the gateway's read models (keys,
+// budgets) with the control plane's. Checkpoints are saved as serve saves
+// them.
 func rebuild(ctx context.Context, st *embedded.Store, head uint64, ps []projection.Projection) (time.Duration, error) {
 	runtime.GC()
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	control, gw := projection.NewGroup(st, st, nil), projection.NewGroup(st, st, nil)
-	runs := []func(context.Context) error{control.Run, gw.Run}
+	group := projection.NewGroup(st, st, nil)
+	runs := []func(context.Context) error{group.Run}
 	var runners []*projection.Runner
 	for _, p := range ps {
 		var r *projection.Runner
 		switch p.Name() {
-		case "gateway.keys", budget.ProjectionName:
-			r = gw.Add(p, projection.RunnerConfig{})
 		case costs.ProjectionName, audit.ProjectionName:
-			r = control.Add(p, projection.RunnerConfig{CheckpointEvery: 500_000, CheckpointInterval: time.Minute})
+			r = group.Add(p, projection.RunnerConfig{CheckpointEvery: 500_000, CheckpointInterval: time.Minute})
 		default:
-			r = control.Add(p, projection.RunnerConfig{})
+			r = group.Add(p, projection.RunnerConfig{})
 		}
 		if err := r.Rebuild(ctx); err != nil {
 			return 0, err

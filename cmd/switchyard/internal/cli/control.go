@@ -29,10 +29,12 @@ import (
 
 // controlPlane is the control plane's part of a running server: agents,
 // sessions and the read models (stream catalogue, costs, audit), folded
-// by one projection group over one subscription to the log.
+// by one projection group over one subscription to the log (with the
+// gateway's).
 type controlPlane struct {
-	agents   *agent.Service
-	sessions *session.Registry
+	agents       *agent.Service
+	agentsRunner *projection.Runner
+	sessions     *session.Registry
 	// sessionsRunner follows the log for the session registry.
 	sessionsRunner *projection.Runner
 	// costs is the cost read model, costsRunner its runner.
@@ -52,27 +54,33 @@ type controlPlane struct {
 // registries'.
 var costsCheckpoints = projection.RunnerConfig{CheckpointEvery: 500_000, CheckpointInterval: time.Minute}
 
-// startControl catches the agent and session registries up with the
-// log and keeps them and the other read models current. Sessions the log
-// says are running lost their harness with the server that ran them: they
-// are marked interrupted before it returns.
-func startControl(ctx context.Context, store eventstore.Store, cps projection.CheckpointStore, log *slog.Logger) (*controlPlane, error) {
-	start := time.Now()
+// newControl adds the control plane's read models to group: the agent
+// and session registries, costs, audit and the stream catalogue. serve
+// runs the gateway's keys and budgets in the same group: one
+// subscription, the log read and decoded once for all seven (reading it
+// was a fifth of a rebuild's CPU, paid once a subscription).
+func newControl(store eventstore.Store, group *projection.Group) *controlPlane {
 	agents, sessions, spend, trail, catalog := agent.NewRegistry(), session.NewRegistry(), costs.New(), audit.New(), projection.NewStreamCatalog()
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	// One group over one subscription: the log is read and decoded once
-	// for all five (reading it was a fifth of a rebuild's CPU, paid once
-	// a subscription). The start waits for the registries alone; the
-	// others' queries wait for them.
-	plog := log.With("component", "projection")
-	group := projection.NewGroup(store, cps, plog)
-	runners := []*projection.Runner{
-		group.Add(agents, projection.RunnerConfig{}),
-		group.Add(sessions, projection.RunnerConfig{}),
-		group.Add(spend, costsCheckpoints),
-		group.Add(trail, costsCheckpoints),
-		group.Add(catalog, projection.RunnerConfig{}),
+	return &controlPlane{
+		agents:         &agent.Service{Registry: agents, Store: store},
+		agentsRunner:   group.Add(agents, projection.RunnerConfig{}),
+		sessions:       sessions,
+		sessionsRunner: group.Add(sessions, projection.RunnerConfig{}),
+		costs:          spend, costsRunner: group.Add(spend, costsCheckpoints),
+		audit: trail, auditRunner: group.Add(trail, costsCheckpoints),
+		catalog: catalog, catalogRunner: group.Add(catalog, projection.RunnerConfig{}),
+		stop: func() {},
 	}
+}
+
+// start runs group (cp's read models and whatever else joined it) until
+// cp.stop, and catches the agent and session registries up with the log;
+// the other read models' queries wait for them. Sessions the log says
+// are running lost their harness with the server that ran them: they are
+// marked interrupted before it returns.
+func (cp *controlPlane) start(ctx context.Context, group *projection.Group, store eventstore.Store, log *slog.Logger) error {
+	began := time.Now()
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -81,34 +89,22 @@ func startControl(ctx context.Context, store eventstore.Store, cps projection.Ch
 			log.Error("read models stopped: changes by other servers will not be seen until a restart", "err", err)
 		}
 	}()
-	cp := &controlPlane{
-		agents:         &agent.Service{Registry: agents, Store: store},
-		sessions:       sessions,
-		sessionsRunner: runners[1],
-		costs:          spend, costsRunner: runners[2],
-		audit: trail, auditRunner: runners[3],
-		catalog: catalog, catalogRunner: runners[4],
-		stop: func() { cancel(); wg.Wait() },
-	}
-	fail := func(err error) (*controlPlane, error) {
-		cp.stop()
-		return nil, fmt.Errorf("control plane start: %w", err)
-	}
+	cp.stop = func() { cancel(); wg.Wait() }
 	head, err := eventstore.Head(ctx, store)
+	if err == nil {
+		err = projection.CatchUp(ctx, head, log, cp.agentsRunner, cp.sessionsRunner)
+	}
 	if err != nil {
-		return fail(err)
+		return fmt.Errorf("control plane start: catching up with the event log: %w", err)
 	}
-	if err := projection.CatchUp(ctx, head, log, runners[:2]...); err != nil {
-		return fail(fmt.Errorf("catching up with the event log: %w", err))
-	}
-	ids, err := sessions.InterruptRunning(ctx, store, "switchyard stopped while the session ran: `switchyard session resume` continues it", time.Now())
+	ids, err := cp.sessions.InterruptRunning(ctx, store, "switchyard stopped while the session ran: `switchyard session resume` continues it", time.Now())
 	if err != nil {
 		log.Error("could not mark every running session interrupted", "err", err)
 	}
 	if len(ids) > 0 {
-		log.Warn("sessions interrupted by the last shutdown", "sessions", ids, "after", time.Since(start).Round(time.Millisecond))
+		log.Warn("sessions interrupted by the last shutdown", "sessions", ids, "after", time.Since(began).Round(time.Millisecond))
 	}
-	return cp, nil
+	return nil
 }
 
 // envHarnessBin lists directories holding the harness CLIs.

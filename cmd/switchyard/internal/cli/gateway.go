@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/switchyard/switchyard/core/projection"
 	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/gateway/keys"
@@ -28,9 +29,10 @@ func (d *demoRun) close() {
 	}
 }
 
-// startGateway builds the gateway from --config, or the demo config with
-// an in-process simulator, or an empty config, and starts it.
-func (a *app) startGateway(ctx context.Context, o serveOptions, store *embedded.Store, log *slog.Logger) (*gateway.Gateway, *gateway.Metrics, *demoRun, error) {
+// newGateway builds the gateway from --config, or the demo config with
+// an in-process simulator, or an empty config. Its read models join
+// group; startGateway starts it once group runs.
+func (a *app) newGateway(ctx context.Context, o serveOptions, store *embedded.Store, group *projection.Group, log *slog.Logger) (*gateway.Gateway, *gateway.Metrics, *demoRun, error) {
 	var (
 		cfg  gateway.Config
 		demo *demoRun
@@ -52,23 +54,28 @@ func (a *app) startGateway(ctx context.Context, o serveOptions, store *embedded.
 		Store: store, ConfigPath: o.config, Log: log.With("component", "gateway"), Observe: metrics.Observe,
 		PluginCacheDir: filepath.Join(o.data, "plugin-cache"),
 		PluginDir:      filepath.Join(o.data, "plugins"),
+		Projections:    group,
 	})
 	if err != nil {
 		demo.close()
 		return nil, nil, nil, err
 	}
+	return gw, metrics, demo, nil
+}
+
+// startGateway starts the gateway newGateway built (its group running):
+// it returns once its keys and budgets have caught up with the log.
+func startGateway(ctx context.Context, gw *gateway.Gateway, metrics *gateway.Metrics, demo *demoRun, data string) (err error) {
 	if err := gw.Start(ctx); err != nil {
-		demo.close()
-		return nil, nil, nil, err
+		return err
 	}
 	metrics.RegisterRecorder(gw)
 	if demo != nil {
-		if demo.secret, err = demoKey(ctx, gw, o.data); err != nil {
-			demo.close()
-			return nil, nil, nil, err
+		if demo.secret, err = demoKey(ctx, gw, data); err != nil {
+			return err
 		}
 	}
-	return gw, metrics, demo, nil
+	return nil
 }
 
 // demoConfig routes every model name the CLIs and SDKs use by default to

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/core/agent"
+	"github.com/switchyard/switchyard/core/projection"
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway/httpapi"
@@ -167,16 +168,15 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		}
 	}
 
-	control, err := startControl(ctx, store, store, log)
+	// Every read model, the control plane's and the gateway's, folds one
+	// subscription to the log.
+	group := projection.NewGroup(store, store, log.With("component", "projection"))
+	control := newControl(store, group)
+	gw, metrics, demo, err := a.newGateway(ctx, o, store, group, log)
 	if err != nil {
 		return err
 	}
-	defer control.stop()
-
-	gw, metrics, demo, err := a.startGateway(ctx, o, store, log)
-	if err != nil {
-		return err
-	}
+	defer control.stop() // after the gateway's close, deferred below
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
@@ -185,6 +185,12 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 		}
 		demo.close()
 	}()
+	if err := control.start(ctx, group, store, log); err != nil {
+		return err
+	}
+	if err := startGateway(ctx, gw, metrics, demo, o.data); err != nil {
+		return err
+	}
 	ads := newAdapters(o.harnessBin, o.harnessPlugins, o.inlineAdapters, log.With("component", "harness"))
 	defer ads.Close() // after the sessions (deferred below, so run before)
 	sessions := startSessions(control, store, store, gw, o.data, ads, log)
