@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,9 +51,16 @@ func (r *Registry) Apply(e *event.Event) error {
 	if !exists && e.Type != "session.created" {
 		return nil // not a session stream this build knows (or a deleted one's tail)
 	}
-	s := &Session{}
-	if exists {
+	s := old
+	switch {
+	case !exists:
+		s = &Session{}
+	case atomic.LoadUint32(&old.lent) == 1:
+		// Get handed it out, and a session handed out does not change:
+		// the registry goes on with a copy. The others change in place
+		// (a copy an event was a third of the registry's rebuild).
 		c := *old
+		c.lent = 0
 		s = &c
 	}
 	if err := s.apply(e); err != nil {
@@ -87,6 +95,9 @@ func (r *Registry) Get(id string) (*Session, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	s, ok := r.sessions[id]
+	if ok {
+		atomic.StoreUint32(&s.lent, 1)
+	}
 	return s, ok
 }
 
@@ -102,7 +113,9 @@ func (r *Registry) List(f Filter) []Session {
 	out := make([]Session, 0, len(r.sessions))
 	for _, s := range r.sessions {
 		if (f.Agent == "" || s.Agent == f.Agent) && (f.Status == "" || s.Status == f.Status) {
-			out = append(out, *s)
+			c := *s
+			c.lent = 0
+			out = append(out, c)
 		}
 	}
 	r.mu.RUnlock()

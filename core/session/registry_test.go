@@ -118,3 +118,57 @@ func TestRegistryLifecycle(t *testing.T) {
 		t.Fatalf("list interrupted = %v", ls)
 	}
 }
+
+// A session Get handed out does not change when the registry folds the
+// next events (callers read it without a lock); one nobody was handed
+// changes in place, and an event that does not decode changes nothing.
+func TestRegistryGetIsASnapshot(t *testing.T) {
+	r := NewRegistry()
+	id := NewID()
+	pos := uint64(0)
+	apply := func(typ string, data any) error {
+		t.Helper()
+		p := mustEvent(t, typ, data)
+		pos++
+		return r.Apply(&event.Event{ID: p.ID, Type: p.Type, Data: p.Data, Metadata: p.Metadata, Stream: Stream(id), StreamVersion: pos - 1, Position: pos, Time: time.Unix(int64(pos), 0)})
+	}
+	if err := apply("session.created", Created{ID: id, Agent: "a", Harness: "claude-code"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply("session.turn.started", TurnStarted{Turn: 1, Mode: ModeStart, Prompt: "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	handed, _ := r.Get(id)
+	if handed.Turns != 1 || handed.Status != StatusRunning {
+		t.Fatalf("after turn 1 started: %+v", handed)
+	}
+	if err := apply("session.turn.ended", TurnEnded{Turn: 1, Outcome: OutcomeCompleted, Result: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	if handed.Status != StatusRunning || handed.Version != 1 || handed.Result != "" {
+		t.Fatalf("a session Get handed out changed: %+v", handed)
+	}
+	now, _ := r.Get(id)
+	if now == handed || now.Status != StatusIdle || now.Result != "done" || now.Version != 2 {
+		t.Fatalf("the registry's session after turn 1 ended: %+v", now)
+	}
+	// Not handed out since: later events change it in place, as they
+	// would without the Get.
+	before := *now
+	listed := r.List(Filter{})
+	if err := apply("session.turn.started", TurnStarted{Turn: 2, Mode: ModeSend, Prompt: "p2"}); err != nil {
+		t.Fatal(err)
+	}
+	if listed[0].Status != StatusIdle || listed[0].Version != 2 {
+		t.Fatalf("a listed session changed: %+v", listed[0])
+	}
+	pos++
+	bad := &event.Event{Type: "session.turn.ended", Data: []byte(`{"turn": "two"}`), Stream: Stream(id), StreamVersion: pos - 1, Position: pos, Time: time.Unix(int64(pos), 0)}
+	if err := r.Apply(bad); err == nil {
+		t.Fatal("an event that does not decode was folded")
+	}
+	after, _ := r.Get(id)
+	if after.Status != StatusRunning || after.Turns != 2 || after.Version != 3 || before.Version != 2 {
+		t.Fatalf("after turn 2 started and an event that does not decode: %+v", after)
+	}
+}

@@ -218,6 +218,10 @@ type Session struct {
 	TurnStartedAt time.Time `json:"turn_started_at,omitzero"`
 	// Version is the version of its stream's last event.
 	Version uint64 `json:"version"`
+
+	// lent is 1 once Registry.Get handed the session out (atomic): the
+	// registry changes a copy of it from then on.
+	lent uint32
 }
 
 // endTurn adds the time of the turn in flight, if any, to RunningMS.
@@ -228,9 +232,19 @@ func (s *Session) endTurn(at time.Time) {
 	s.TurnStartedAt = time.Time{}
 }
 
-// apply folds one event of the session's stream into s.
+// apply folds one event of the session's stream into s. An event that
+// does not decode leaves s as it was.
 func (s *Session) apply(e *event.Event) error {
+	if err := s.fold(e); err != nil {
+		return err
+	}
 	s.Version, s.UpdatedAt = e.StreamVersion, e.Time
+	return nil
+}
+
+// fold is apply but for the version and time. It changes s only once
+// the event has decoded.
+func (s *Session) fold(e *event.Event) error {
 	decode := func(v any) error {
 		if err := json.Unmarshal(e.Data, v); err != nil {
 			return fmt.Errorf("%s at %s v%d: %w", e.Type, e.Stream, e.StreamVersion, err)
