@@ -584,16 +584,16 @@ func (p *pricer) Estimate(kind, model string, in, out int) int64 {
 // admission adapts the budget manager to proxy.Admission.
 type admission Gateway
 
-func (a *admission) Admit(callID string, scopes []string, est int64, tokens int) (proxy.Ticket, *proxy.Denied) {
-	t, err := a.budget.Admit(callID, scopes, budget.Estimate{CostNanoUSD: est, Tokens: tokens})
+func (a *admission) Admit(callID string, scopes []string, est int64, tokens int) (proxy.Ticket, *event.BudgetCheck, *proxy.Denied) {
+	t, rec, err := a.budget.AdmitRecorded(callID, scopes, budget.Estimate{CostNanoUSD: est, Tokens: tokens})
 	if err == nil {
-		return t, nil
+		return t, rec, nil
 	}
 	var d *budget.Denial
 	if errors.As(err, &d) {
-		return nil, &proxy.Denied{Err: d.LLMError(), Scope: d.Scope, Limit: d.Limit, Max: d.Max, Current: d.Current}
+		return nil, rec, &proxy.Denied{Err: d.LLMError(), Scope: d.Scope, Limit: d.Limit, Max: d.Max, Current: d.Current, Period: d.Period, RetryAfter: d.RetryAfter}
 	}
-	return nil, &proxy.Denied{Err: &llm.Error{Kind: llm.ErrInternal, Status: 500, Message: err.Error()}, Scope: "?", Limit: "internal"}
+	return nil, nil, &proxy.Denied{Err: &llm.Error{Kind: llm.ErrInternal, Status: 500, Message: err.Error()}, Scope: "?", Limit: "internal"}
 }
 
 func (a *admission) RemainingUSD(scopes []string) float64 {

@@ -19,10 +19,10 @@ import (
 // live budget, so a slow machine does not make a decision look different.
 const replayTimeout = time.Second
 
-// ReplaySession re-runs the routing decisions and policy verdicts of
-// session id (of its turn `turn` when turn > 0) from the log, with a
-// plugin host and policies of its own: see package replay. It never calls
-// a provider.
+// ReplaySession re-runs the routing decisions, policy verdicts and budget
+// checks of session id (of its turn `turn` when turn > 0) from the log,
+// with a plugin host and policies of its own: see package replay. It
+// never calls a provider.
 func (g *Gateway) ReplaySession(ctx context.Context, id string, turn int) (*replay.Report, error) {
 	host, err := wasm.NewHost(ctx, wasm.Config{CacheDir: g.opts.PluginCacheDir, Instances: 1, Timeout: replayTimeout}, g.log.With("component", "replay"))
 	if err != nil {

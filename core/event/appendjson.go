@@ -58,7 +58,42 @@ func (e ModelCallStarted) appendJSON(b []byte) ([]byte, error) {
 	o.IntOmit("gen_ai.request.max_tokens", int64(e.MaxTokens))
 	o.IntOmit("estimated_input_tokens", int64(e.EstimatedInputTokens))
 	o.FloatOmit("reserved_usd", e.ReservedUSD)
+	if e.BudgetCheck != nil {
+		in := o.Nested("budget_check")
+		e.BudgetCheck.members(&in)
+		o.End(&in)
+	}
 	return o.Close()
+}
+
+func (c *BudgetCheck) members(o *jsonw.Object) {
+	o.Int("clock_unix_ns", c.ClockUnixNS)
+	o.Int("cost_nano_usd", c.CostNanoUSD)
+	o.Int("tokens", c.Tokens)
+	if c.Scopes == nil {
+		o.Null("scopes")
+		return
+	}
+	o.ArrayStart("scopes")
+	for i := range c.Scopes {
+		s := &c.Scopes[i]
+		in := o.Element(i)
+		in.String("scope", s.Scope)
+		in.IntOmit("cap_total_nano_usd", s.CapTotalNanoUSD)
+		in.IntOmit("cap_month_nano_usd", s.CapMonthNanoUSD)
+		in.IntOmit("cap_day_nano_usd", s.CapDayNanoUSD)
+		in.IntOmit("requests_per_minute", s.RequestsPerMinute)
+		in.IntOmit("tokens_per_minute", s.TokensPerMinute)
+		in.IntOmit("spent_total_nano_usd", s.SpentTotalNanoUSD)
+		in.IntOmit("spent_month_nano_usd", s.SpentMonthNanoUSD)
+		in.IntOmit("spent_day_nano_usd", s.SpentDayNanoUSD)
+		in.IntOmit("pending_nano_usd", s.PendingNanoUSD)
+		in.IntOmit("reserved_nano_usd", s.ReservedNanoUSD)
+		in.IntOmit("requests_tat_unix_ns", s.RequestsTATUnixNS)
+		in.IntOmit("tokens_tat_unix_ns", s.TokensTATUnixNS)
+		o.End(&in)
+	}
+	o.ArrayEnd()
 }
 
 func (e ModelCallCompleted) appendJSON(b []byte) ([]byte, error) {

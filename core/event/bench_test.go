@@ -24,6 +24,11 @@ func BenchmarkNew(b *testing.B) {
 		data      any
 	}{
 		{"started", "model.call.started", ModelCallStarted{CallID: "01a23b83-4ed7-7dda-a93d-47ca1c30619f", CallAttribution: attr, API: "anthropic.messages", Operation: "chat", RequestModel: "claude-sonnet-4-5", Stream: true, MaxTokens: 32000, EstimatedInputTokens: 18250, ReservedUSD: 0.5348}},
+		{"started+budget", "model.call.started", ModelCallStarted{CallID: "01a23b83-4ed7-7dda-a93d-47ca1c30619f", CallAttribution: attr, API: "anthropic.messages", Operation: "chat", RequestModel: "claude-sonnet-4-5", Stream: true, MaxTokens: 32000, EstimatedInputTokens: 18250,
+			BudgetCheck: &BudgetCheck{ClockUnixNS: 1796294790871234567, CostNanoUSD: 534800000, Tokens: 50250, Scopes: []BudgetScope{
+				{Scope: "key:key_13a5912e3427", CapMonthNanoUSD: 200e9, RequestsPerMinute: 60, SpentMonthNanoUSD: 41234567890, PendingNanoUSD: 18430000, ReservedNanoUSD: 1069600000, RequestsTATUnixNS: 1796294791871234567},
+				{Scope: "team:payments", CapDayNanoUSD: 50e9, SpentDayNanoUSD: 7345678901, ReservedNanoUSD: 2139200000},
+			}}}},
 		{"decided", "routing.decided", RoutingDecided{CallID: "01a23b83-4ed7-7dda-a93d-47ca1c30619f", Router: "plugin:rules", RequestModel: "claude-sonnet-4-5",
 			Targets: []RouteTarget{{"anthropic", "claude-sonnet-4-5"}, {"gemini", "gemini-2.5-flash"}}, Reason: "rule 1 (task complex): prefer anthropic, gemini",
 			PluginDigest: "sha256:bd19790360188b3447a2fb013f55a43eaa5eefadd97e654fea56808672862b23", Seed: 14365437525520236224, ClockUnixMS: 1796294790871,

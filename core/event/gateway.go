@@ -51,6 +51,10 @@ type ModelCallStarted struct {
 	EstimatedInputTokens int `json:"estimated_input_tokens,omitempty"`
 	// ReservedUSD is what budget admission held back for this call.
 	ReservedUSD float64 `json:"reserved_usd,omitempty"`
+	// BudgetCheck is what budget admission checked to admit the call,
+	// when a budget rule applies to it; nil when none does (or the
+	// gateway predates recording it).
+	BudgetCheck *BudgetCheck `json:"budget_check,omitempty"`
 }
 
 // RouteTarget is one place a call can go.
@@ -221,4 +225,58 @@ type BudgetExceeded struct {
 	Max     float64 `json:"max"`
 	Current float64 `json:"current"`
 	Message string  `json:"message"`
+	// Period is a spend cap's: "total", "day" or "month".
+	Period string `json:"period,omitempty"`
+	// RetryAfterNS is when the call would fit a rate limit, in ns; 0 for
+	// a spend cap, and for a call too big to ever fit.
+	RetryAfterNS int64 `json:"retry_after_ns,omitempty"`
+	// Tags are the call's, as model.call.started records them (its turn,
+	// for a session's call).
+	Tags map[string]string `json:"tags,omitempty"`
+	// BudgetCheck is what budget admission checked to refuse the call;
+	// nil when the gateway predates recording it.
+	BudgetCheck *BudgetCheck `json:"budget_check,omitempty"`
+}
+
+// BudgetCheck is what one budget admission checked, so that the check can
+// be re-run (`switchyard replay`): the clock, the call's estimate, and
+// each scope of the call that has a budget rule, with its limits and its
+// state at that instant. Money is in nano-dollars, times in unix ns. Only
+// what the check read is recorded: the spend, pending and reserved
+// amounts of a scope with a spend cap, and the arrival time of a rate
+// limit it has.
+type BudgetCheck struct {
+	ClockUnixNS int64 `json:"clock_unix_ns"`
+	// CostNanoUSD and Tokens are the call's estimate, as checked.
+	CostNanoUSD int64         `json:"cost_nano_usd"`
+	Tokens      int64         `json:"tokens"`
+	Scopes      []BudgetScope `json:"scopes"`
+}
+
+// BudgetScope is one scope's limits and state in a BudgetCheck.
+type BudgetScope struct {
+	// Scope is "key:<id>", "team:<name>", "user:<name>" or "agent:<name>".
+	Scope string `json:"scope"`
+	// The spend caps by period, 0 for none.
+	CapTotalNanoUSD int64 `json:"cap_total_nano_usd,omitempty"`
+	CapMonthNanoUSD int64 `json:"cap_month_nano_usd,omitempty"`
+	CapDayNanoUSD   int64 `json:"cap_day_nano_usd,omitempty"`
+	// RequestsPerMinute and TokensPerMinute are the rate limits, 0 for
+	// none.
+	RequestsPerMinute int64 `json:"requests_per_minute,omitempty"`
+	TokensPerMinute   int64 `json:"tokens_per_minute,omitempty"`
+	// Spent is the spend folded from the log in each capped period: in
+	// total, and in the UTC month and day containing the clock.
+	SpentTotalNanoUSD int64 `json:"spent_total_nano_usd,omitempty"`
+	SpentMonthNanoUSD int64 `json:"spent_month_nano_usd,omitempty"`
+	SpentDayNanoUSD   int64 `json:"spent_day_nano_usd,omitempty"`
+	// PendingNanoUSD is the cost of settled calls whose event was not
+	// applied yet; ReservedNanoUSD the estimates of admitted calls not
+	// yet settled.
+	PendingNanoUSD  int64 `json:"pending_nano_usd,omitempty"`
+	ReservedNanoUSD int64 `json:"reserved_nano_usd,omitempty"`
+	// RequestsTATUnixNS and TokensTATUnixNS are the rate limiters'
+	// theoretical arrival times (GCRA).
+	RequestsTATUnixNS int64 `json:"requests_tat_unix_ns,omitempty"`
+	TokensTATUnixNS   int64 `json:"tokens_tat_unix_ns,omitempty"`
 }

@@ -33,27 +33,60 @@ var benchIDs = func() []string {
 // Admit, Settle with a cost, and (one PendingTimeout later, in a later
 // Admit) the drop of its hold, which costs what Apply's match does. Each
 // call has the four scopes of benchScopes; the sub-benchmark name says how
-// many have a rule.
+// many have a rule, and ",recorded" that the check is recorded for replay
+// (AdmitRecorded, as the gateway admits calls).
 func BenchmarkAdmitSettle(b *testing.B) {
 	for _, n := range []int{0, 1, 4} {
-		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
-			c := newClock(t0)
-			m, err := budget.New(budget.Config{Rules: benchRules(n), PendingTimeout: time.Millisecond}, c.Now, nil)
-			if err != nil {
-				b.Fatal(err)
+		for _, recorded := range []bool{false, true} {
+			name := fmt.Sprintf("rules=%d", n)
+			if recorded {
+				name += ",recorded"
 			}
-			est := budget.Estimate{CostNanoUSD: 1000, Tokens: 100}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				c.Add(time.Microsecond)
-				t, err := m.Admit(benchIDs[i&(len(benchIDs)-1)], benchScopes, est)
+			b.Run(name, func(b *testing.B) {
+				c := newClock(t0)
+				m, err := budget.New(budget.Config{Rules: benchRules(n), PendingTimeout: time.Millisecond}, c.Now, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
-				t.Settle(900, 90)
-			}
-		})
+				est := budget.Estimate{CostNanoUSD: 1000, Tokens: 100}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					c.Add(time.Microsecond)
+					var t *budget.Ticket
+					var err error
+					if recorded {
+						t, _, err = m.AdmitRecorded(benchIDs[i&(len(benchIDs)-1)], benchScopes, est)
+					} else {
+						t, err = m.Admit(benchIDs[i&(len(benchIDs)-1)], benchScopes, est)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					t.Settle(900, 90)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkRecheck is the replay of one recorded check of a call with
+// four scopes with rules.
+func BenchmarkRecheck(b *testing.B) {
+	c := newClock(t0)
+	m, err := budget.New(budget.Config{Rules: benchRules(4)}, c.Now, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, rec, err := m.AdmitRecorded("c", benchScopes, budget.Estimate{CostNanoUSD: 1000, Tokens: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d, err := budget.Recheck(rec); d != nil || err != nil {
+			b.Fatal(d, err)
+		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchyard/switchyard/core/event"
 )
 
 // window is the rate limiters' window: limits are per minute.
@@ -300,8 +302,24 @@ var noTicket = &Ticket{}
 // Scopes without a rule cost nothing: when no scope has one, Admit takes no
 // lock and allocates nothing.
 func (m *Manager) Admit(callID string, scopes []string, est Estimate) (*Ticket, error) {
+	t, _, err := m.admit(callID, scopes, est, false)
+	return t, err
+}
+
+// AdmitRecorded is Admit, and also returns what the check read (see
+// event.BudgetCheck), whether it admitted the call or not, so that
+// Recheck can run the check again: the clock, the estimate, and each
+// scope with a rule, with its limits and state as they were under the
+// lock. rec is nil when no scope of the call has a rule (and when the call
+// id is in progress already): then, as Admit, AdmitRecorded takes no lock
+// and allocates nothing. Recording costs one allocation.
+func (m *Manager) AdmitRecorded(callID string, scopes []string, est Estimate) (t *Ticket, rec *event.BudgetCheck, err error) {
+	return m.admit(callID, scopes, est, true)
+}
+
+func (m *Manager) admit(callID string, scopes []string, est Estimate, recorded bool) (*Ticket, *event.BudgetCheck, error) {
 	if callID == "" {
-		return nil, errors.New("admit call: call id is empty: pass the call_id its model.call events will carry")
+		return nil, nil, errors.New("admit call: call id is empty: pass the call_id its model.call events will carry")
 	}
 	rs := m.rules.Load()
 	var buf [4]*scope
@@ -312,23 +330,30 @@ func (m *Manager) Admit(callID string, scopes []string, est Estimate) (*Ticket, 
 		}
 	}
 	if len(matched) == 0 {
-		return noTicket, nil
+		return noTicket, nil, nil
 	}
 	cost := min(max(est.CostNanoUSD, 0), maxNano)
 	tokens := int64(min(max(est.Tokens, 0), maxTokens))
 	now := m.clock()
 	ns := now.UnixNano()
+	var rec *event.BudgetCheck
+	if recorded {
+		rec = newRecord(len(matched))
+	}
 
 	m.mu.Lock()
 	m.expire(ns)
 	if _, dup := m.live[callID]; dup {
 		m.mu.Unlock()
-		return nil, fmt.Errorf("admit call %q: a call with this id is already in progress: admit each call once, with its own id", callID)
+		return nil, nil, fmt.Errorf("admit call %q: a call with this id is already in progress: admit each call once, with its own id", callID)
 	}
-	if d := m.check(matched, cost, tokens, now, ns); d != nil {
+	if rec != nil {
+		record(rec, matched, cost, tokens, now)
+	}
+	if d := check(matched, cost, tokens, now, ns); d != nil {
 		m.mu.Unlock()
 		d.format()
-		return nil, d
+		return nil, rec, d
 	}
 	t := &Ticket{m: m, id: callID, cost: cost, tokens: tokens}
 	t.scopes = append(t.buf[:0], matched...)
@@ -343,14 +368,14 @@ func (m *Manager) Admit(callID string, scopes []string, est Estimate) (*Ticket, 
 	}
 	m.live[callID] = t
 	m.mu.Unlock()
-	return t, nil
+	return t, rec, nil
 }
 
 // check returns why the call may not go ahead, or nil. A spend cap wins
 // over a rate limit (waiting would not help); among rate limits, the one
 // that frees up last wins, so RetryAfter is when the call fits them all.
-// Call with m.mu held.
-func (m *Manager) check(matched []*scope, cost, tokens int64, now time.Time, ns int64) *Denial {
+// Call with m.mu held; Recheck calls it on scopes of its own.
+func check(matched []*scope, cost, tokens int64, now time.Time, ns int64) *Denial {
 	var rate *Denial
 	var rateWait int64
 	limit := func(s *scope, kind string, tat, inc, lim, weight int64) {

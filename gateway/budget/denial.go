@@ -56,7 +56,8 @@ func (d *Denial) LLMError() *llm.Error {
 // Event returns the budget.exceeded event data recording d for call
 // callID made with key keyID.
 func (d *Denial) Event(callID, keyID string) event.BudgetExceeded {
-	return event.BudgetExceeded{CallID: callID, KeyID: keyID, Scope: d.Scope, Limit: d.Limit, Max: d.Max, Current: d.Current, Message: d.Message}
+	return event.BudgetExceeded{CallID: callID, KeyID: keyID, Scope: d.Scope, Limit: d.Limit, Max: d.Max, Current: d.Current, Message: d.Message,
+		Period: d.Period, RetryAfterNS: int64(d.RetryAfter)}
 }
 
 // format writes d.Message.

@@ -81,6 +81,18 @@
 // "total" cap never resets. Holds of calls in progress count in every
 // period.
 //
+// # Replay
+//
+// Admission is a pure function of the scopes of the call that have a rule
+// (their limits, and their spend, holds and limiters at that instant), the
+// estimate and the clock. [Manager.AdmitRecorded] admits as Admit does and
+// also returns those inputs, read under the lock, as an
+// event.BudgetCheck; the gateway records it on the call's
+// model.call.started or budget.exceeded. [Recheck] runs the same check
+// again on a record alone, so that `switchyard replay` can hold the
+// recorded outcome to it. Recording costs one allocation for a call with a
+// rule, and nothing for one without.
+//
 // # Several gateway nodes
 //
 // Each node runs its own Manager over the shared log: spend caps are global

@@ -21,8 +21,8 @@ type Replayer interface {
 }
 
 // replaySession answers POST /api/v1/sessions/ID/replay?turn=N: the
-// replay of the session's routing decisions and policy verdicts (of turn
-// N only, if given).
+// replay of the session's routing decisions, policy verdicts and budget
+// checks (of turn N only, if given).
 // A replay that finds a difference is still a 200: the report says what
 // differs.
 func (s *Server) replaySession(c *fiber.Ctx) error {

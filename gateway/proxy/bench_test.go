@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard/core/event"
+	"github.com/switchyard/switchyard/gateway/budget"
 	"github.com/switchyard/switchyard/gateway/keys"
 	"github.com/switchyard/switchyard/gateway/llm"
 	"github.com/switchyard/switchyard/gateway/provider"
@@ -124,13 +126,21 @@ func BenchmarkHandleStream(b *testing.B) {
 		"plain":   {ID: "key_plain", Spec: keys.Spec{Name: "plain"}},
 		"session": {ID: "key_session", Spec: keys.Spec{Name: "session", Tags: map[string]string{"session": "s0123456789abcdef"}}},
 	}
-	for _, name := range []string{"plain", "session"} {
+	for _, name := range []string{"plain", "session", "budget-elsewhere", "budget"} {
 		b.Run(name, func(b *testing.B) {
 			sink := &benchSink{}
-			g, err := proxy.New(proxy.Config{}, proxy.Deps{
+			deps := proxy.Deps{
 				Providers: map[string]provider.Provider{"up": p}, Router: router, Keys: ks, Pricer: benchPricer{}, Sink: sink,
 				Client: &http.Client{Transport: upstream{answer}},
-			})
+			}
+			key := name
+			switch name {
+			case "budget-elsewhere": // budgets, none of them the key's
+				key, deps.Admission = "plain", benchAdmission(b, budget.Rule{Scope: "team:other", SpendUSD: 100, Period: "day"})
+			case "budget": // a spend cap and a rate limit on the key
+				key, deps.Admission = "plain", benchAdmission(b, budget.Rule{Scope: "key:key_plain", SpendUSD: 1e6, Period: "month", RequestsPerMinute: 1e9})
+			}
+			g, err := proxy.New(proxy.Config{}, deps)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -139,7 +149,7 @@ func BenchmarkHandleStream(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				resp := g.Handle(ctx, &proxy.Request{API: llm.APIAnthropicMessages, Body: bytes.Clone(body), Key: name,
+				resp := g.Handle(ctx, &proxy.Request{API: llm.APIAnthropicMessages, Body: bytes.Clone(body), Key: key,
 					Client: "claude-cli", ClientSessionID: "0e4b7d7e-8d0e-4c57-9d1e-1c5f6b2a9e11", Tags: "turn=3"})
 				if resp.Status != 200 || resp.Stream == nil {
 					b.Fatalf("status %d: %s", resp.Status, resp.Body)
@@ -150,4 +160,37 @@ func BenchmarkHandleStream(b *testing.B) {
 			b.ReportMetric(float64(sink.bytes.Load())/float64(b.N), "event-B/op")
 		})
 	}
+}
+
+// admission adapts a budget.Manager to proxy.Admission, as the gateway
+// does.
+type admission struct{ m *budget.Manager }
+
+// benchAdmission is the budgets of rules, with settled calls' holds
+// dropped at once (no event comes to end them).
+func benchAdmission(b *testing.B, rules ...budget.Rule) proxy.Admission {
+	m, err := budget.New(budget.Config{Rules: rules, PendingTimeout: time.Nanosecond}, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return admission{m}
+}
+
+func (a admission) Admit(callID string, scopes []string, est int64, tokens int) (proxy.Ticket, *event.BudgetCheck, *proxy.Denied) {
+	t, rec, err := a.m.AdmitRecorded(callID, scopes, budget.Estimate{CostNanoUSD: est, Tokens: tokens})
+	if err != nil {
+		d := err.(*budget.Denial)
+		return nil, rec, &proxy.Denied{Err: d.LLMError(), Scope: d.Scope, Limit: d.Limit, Max: d.Max, Current: d.Current, Period: d.Period, RetryAfter: d.RetryAfter}
+	}
+	return t, rec, nil
+}
+
+func (a admission) RemainingUSD(scopes []string) float64 {
+	least := -1.0
+	for _, s := range scopes {
+		if usd, ok := a.m.Remaining(s); ok && (least < 0 || usd < least) {
+			least = usd
+		}
+	}
+	return least
 }

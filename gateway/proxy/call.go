@@ -57,6 +57,8 @@ type call struct {
 
 	budgetLeftUSD float64 // see budgetLeft
 	budgetKnown   bool
+	// budgetCheck is what admission checked; nil when no rule applied.
+	budgetCheck *event.BudgetCheck
 
 	// answer is set when the call's answer is recorded for harness
 	// replay (collected here when streamed); answerMax bounds it.
@@ -113,6 +115,7 @@ func (g *Gateway) Handle(ctx context.Context, r *Request) *Response {
 	c.record("model.call.started", event.ModelCallStarted{
 		CallID: c.id, CallAttribution: c.attr, API: string(r.API), Operation: "chat",
 		RequestModel: peek.Model, Stream: peek.Stream, EstimatedInputTokens: c.estimateInput(),
+		BudgetCheck: c.budgetCheck,
 	})
 	c.recordRouting()
 	return c.run(ctx)
@@ -274,11 +277,14 @@ func (c *call) admit() *llm.Error {
 	p := c.provs[t.Provider]
 	in := c.estimateInput()
 	est := c.g.pricer.Estimate(p.Kind(), t.Model, in, c.g.cfg.ReserveOutputTokens)
-	ticket, denied := c.g.admit.Admit(c.id, c.scopes(), est, in+c.g.cfg.ReserveOutputTokens)
+	ticket, checked, denied := c.g.admit.Admit(c.id, c.scopes(), est, in+c.g.cfg.ReserveOutputTokens)
+	c.budgetCheck = checked
 	if denied != nil {
 		c.record("budget.exceeded", event.BudgetExceeded{
 			CallID: c.id, KeyID: c.key.ID, Scope: denied.Scope, Limit: denied.Limit,
 			Max: denied.Max, Current: denied.Current, Message: denied.Err.Message,
+			Period: denied.Period, RetryAfterNS: int64(denied.RetryAfter), Tags: c.attr.Tags,
+			BudgetCheck: checked,
 		})
 		return denied.Err
 	}

@@ -105,8 +105,10 @@ type Pricer interface {
 // Admission enforces budgets and rate limits.
 type Admission interface {
 	// Admit reserves est for every scope or returns why not. callID is
-	// the call_id the call's events carry.
-	Admit(callID string, scopes []string, estNanoUSD int64, tokens int) (Ticket, *Denied)
+	// the call_id the call's events carry. rec is what the check read,
+	// admitted or not, for the call's event (so that it can be re-run);
+	// nil when no rule applies to the call.
+	Admit(callID string, scopes []string, estNanoUSD int64, tokens int) (t Ticket, rec *event.BudgetCheck, denied *Denied)
 	// RemainingUSD is the least budget left over scopes, negative if none
 	// is capped.
 	RemainingUSD(scopes []string) float64
@@ -124,6 +126,10 @@ type Denied struct {
 	Limit   string
 	Max     float64
 	Current float64
+	// Period is a spend cap's; RetryAfter when the call would fit a rate
+	// limit.
+	Period     string
+	RetryAfter time.Duration
 }
 
 // Sink takes events for the log; Record must not wait on disk.

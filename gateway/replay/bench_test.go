@@ -9,6 +9,7 @@ import (
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/eventstore/embedded"
+	"github.com/switchyard/switchyard/gateway/budget"
 	"github.com/switchyard/switchyard/gateway/replay"
 	"github.com/switchyard/switchyard/gateway/route"
 	"github.com/switchyard/switchyard/plugins/js"
@@ -25,10 +26,11 @@ function before_model_call(call) {
 }
 `
 
-// session200 writes a session of 200 model calls judged by a JS policy
-// and routed by the behaviours plugin (the verdicts and decisions made
-// live by a js.Policy and a wasm.Router, recorded as the gateway records
-// them) and returns the store and the module.
+// session200 writes a session of 200 model calls judged by a JS policy,
+// routed by the behaviours plugin and admitted by a budget (the verdicts,
+// decisions and checks made live by a js.Policy, a wasm.Router and a
+// budget.Manager, recorded as the gateway records them) and returns the
+// store and the module.
 func session200(b *testing.B) (*embedded.Store, []byte) {
 	ctx := context.Background()
 	module := wasmtest.Build(b, wasmtest.Behaviours)
@@ -77,6 +79,12 @@ func session200(b *testing.B) (*embedded.Store, []byte) {
 	if _, err := st.Append(ctx, "session-s1", eventstore.NoStream, created); err != nil {
 		b.Fatal(err)
 	}
+	// The key's budget: a monthly cap and a rate limit, checked as the
+	// gateway checks them.
+	budgets, err := budget.New(budget.Config{Rules: []budget.Rule{{Scope: "key:k1", SpendUSD: 1000, Period: "month", RequestsPerMinute: 1000}}}, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	var evs []event.Proposed
 	for i := range 200 {
 		callID := fmt.Sprintf("c%03d", i)
@@ -98,8 +106,13 @@ func session200(b *testing.B) (*embedded.Store, []byte) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		t, check, err := budgets.AdmitRecorded(callID, []string{"key:k1", "team:t"}, budget.Estimate{CostNanoUSD: budget.NanoUSD(0.05), Tokens: 5096})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t.Settle(budget.NanoUSD(0.01), 1200)
 		started, _ := event.New("model.call.started", event.ModelCallStarted{CallID: callID, CallAttribution: event.CallAttribution{KeyID: "k1", Tags: f.Tags},
-			RequestModel: "cheapest"}, event.Metadata{})
+			RequestModel: "cheapest", BudgetCheck: check}, event.Metadata{})
 		decided, _ := event.New("routing.decided", event.RoutingDecided{CallID: callID, Router: d.Router, RequestModel: "cheapest",
 			Targets: []event.RouteTarget{{Provider: d.Targets[0].Provider, Model: d.Targets[0].Model}}, Reason: d.Reason,
 			PluginDigest: d.PluginDigest, PluginConfigDigest: d.PluginConfigDigest, PluginFacts: d.PluginFacts, Seed: f.Seed, ClockUnixMS: f.Now.UnixMilli()}, event.Metadata{})
@@ -112,8 +125,9 @@ func session200(b *testing.B) (*embedded.Store, []byte) {
 }
 
 // BenchmarkReplay200Calls replays a session of 200 plugin-routed model
-// calls, each judged by a policy: reading its events, loading the plugin
-// and the policy, and re-running every decision and verdict. "cold" starts
+// calls, each judged by a policy and admitted by a budget: reading its
+// events, loading the plugin and the policy, and re-running every
+// decision, verdict and budget check. "cold" starts
 // a plugin host each time, as a replay through the server does (with the
 // server's compilation cache warm); "warm" reuses one with the plugin and
 // policy loaded.
@@ -126,7 +140,7 @@ func BenchmarkReplay200Calls(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if !rep.OK() || rep.Replayed != 400 {
+		if !rep.OK() || rep.Replayed != 600 {
 			b.Fatalf("replay %d decisions, %d differences, %d not replayable", rep.Replayed, rep.Mismatches, rep.NotReplayable)
 		}
 	}

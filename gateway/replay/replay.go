@@ -4,14 +4,18 @@
 // clock and seed the gateway recorded, must choose the same targets for
 // the same reason; a JS policy's verdict, with the source, input, clock
 // and seed recorded, must be the same decision, reason and annotations,
-// and fail or not as it did. A difference is a nondeterminism error
+// and fail or not as it did; a budget admission, with the limits, scope
+// state, estimate and clock recorded, must admit or refuse the call as it
+// did, a refusal by the same scope, limit and period with the same cap,
+// amount in use and retry-after. A difference is a nondeterminism error
 // naming the event and both values. A replay never calls a provider.
 //
-// What a replay cannot re-run it says so, per decision or verdict: the
-// static router's decisions depend on the gateway's configuration at the
-// time, which the log does not record; a plugin whose module is nowhere
-// to be found by its digest cannot be loaded; a verdict recorded before
-// inputs were has no input to give the policy.
+// What a replay cannot re-run it says so, per decision, verdict or check:
+// the static router's decisions depend on the gateway's configuration at
+// the time, which the log does not record; a plugin whose module is
+// nowhere to be found by its digest cannot be loaded; a verdict recorded
+// before inputs were has no input to give the policy, nor a budget
+// refusal recorded before its check was.
 package replay
 
 import (
@@ -38,13 +42,16 @@ type Modules func(loaded *event.RoutingPluginLoaded) ([]byte, error)
 type Mismatch struct {
 	Position uint64 `json:"position"`
 	EventID  string `json:"event_id"`
-	// Type is the recorded event's: routing.decided or policy.verdict.
+	// Type is the recorded event's: routing.decided, policy.verdict,
+	// model.call.started or budget.exceeded.
 	Type   string `json:"type"`
 	CallID string `json:"call_id"`
 	// Policy names a verdict's policy.
 	Policy string `json:"policy,omitempty"`
 	// Field is what differs: a decision's targets, reason or
-	// plugin_error; a verdict's error, decision, reason or annotations.
+	// plugin_error; a verdict's error, decision, reason or annotations;
+	// a budget check's outcome, or its denial's scope, limit, period,
+	// max, current or retry_after.
 	Field    string `json:"field"`
 	Recorded string `json:"recorded"`
 	Replayed string `json:"replayed"`
@@ -85,15 +92,18 @@ type Report struct {
 	Decisions []Decision `json:"decisions"`
 	// Verdicts are the policy verdicts, in log order.
 	Verdicts []Verdict `json:"verdicts"`
-	// Replayed, NotReplayable and Mismatches count routing decisions and
-	// policy verdicts together.
+	// BudgetChecks are the budget admissions, in log order: those of
+	// calls admitted by a check that a rule applied to, and refusals.
+	BudgetChecks []BudgetCheck `json:"budget_checks"`
+	// Replayed, NotReplayable and Mismatches count routing decisions,
+	// policy verdicts and budget checks together.
 	Replayed      int     `json:"replayed"`
 	NotReplayable int     `json:"not_replayable"`
 	Mismatches    int     `json:"mismatches"`
 	ElapsedMS     float64 `json:"elapsed_ms"`
 }
 
-// OK reports whether every replayed decision and verdict matched.
+// OK reports whether every replayed decision, verdict and check matched.
 func (r *Report) OK() bool { return r.Mismatches == 0 }
 
 // First returns the first difference in log order, if there is one.
@@ -110,6 +120,9 @@ func (r *Report) First() (Mismatch, bool) {
 	}
 	for _, v := range r.Verdicts {
 		consider(v.Mismatches)
+	}
+	for _, b := range r.BudgetChecks {
+		consider(b.Mismatches)
 	}
 	return first, found
 }
@@ -140,10 +153,10 @@ func (rp *Replayer) Close() {
 	rp.policies = nil
 }
 
-// Session replays the routing decisions and policy verdicts of session
-// id's model calls, those of one turn when turn > 0, and the verdicts the
-// session's own stream holds (its tool calls' and its start's and end's;
-// those of a turn's tool calls when turn > 0).
+// Session replays the routing decisions, policy verdicts and budget
+// checks of session id's model calls, those of one turn when turn > 0,
+// and the verdicts the session's own stream holds (its tool calls' and
+// its start's and end's; those of a turn's tool calls when turn > 0).
 func (rp *Replayer) Session(ctx context.Context, id string, turn int) (*Report, error) {
 	began := time.Now()
 	keyID, err := sessionKey(ctx, rp.Store, id)
@@ -154,13 +167,26 @@ func (rp *Replayer) Session(ctx context.Context, id string, turn int) (*Report, 
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Session: id, Turn: turn, Decisions: []Decision{}, Verdicts: []Verdict{}}
-	turns := map[string]string{}
-	var verdicts []recordedVerdict
 	want := ""
 	if turn > 0 {
 		want = fmt.Sprint(turn)
 	}
+	rep := &Report{Session: id, Turn: turn, Decisions: []Decision{}, Verdicts: []Verdict{}, BudgetChecks: []BudgetCheck{}}
+	addCheck := func(rc recordedCheck) {
+		if want != "" && rc.turn != want {
+			return
+		}
+		b := budgetCheck(rc)
+		if b.Replayed {
+			rep.Replayed++
+			rep.Mismatches += len(b.Mismatches)
+		} else {
+			rep.NotReplayable++
+		}
+		rep.BudgetChecks = append(rep.BudgetChecks, b)
+	}
+	turns := map[string]string{}
+	var verdicts []recordedVerdict
 	for e, err := range rp.Store.ReadStream(ctx, "calls-"+keyID, eventstore.ReadOptions{}) {
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
 			break // no model call yet
@@ -175,6 +201,15 @@ func (rp *Replayer) Session(ctx context.Context, id string, turn int) (*Report, 
 				return nil, fmt.Errorf("model.call.started at position %d: %w", e.Position, err)
 			}
 			turns[s.CallID] = s.Tags["turn"]
+			if s.BudgetCheck != nil {
+				addCheck(recordedCheck{e: &e, callID: s.CallID, turn: s.Tags["turn"], check: s.BudgetCheck})
+			}
+		case "budget.exceeded":
+			d := &event.BudgetExceeded{}
+			if err := json.Unmarshal(e.Data, d); err != nil {
+				return nil, fmt.Errorf("budget.exceeded at position %d: %w", e.Position, err)
+			}
+			addCheck(recordedCheck{e: &e, callID: d.CallID, turn: d.Tags["turn"], check: d.BudgetCheck, denied: d})
 		case "routing.decided":
 			var d event.RoutingDecided
 			if err := json.Unmarshal(e.Data, &d); err != nil {

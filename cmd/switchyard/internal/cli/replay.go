@@ -20,19 +20,24 @@ func (a *app) replayCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "replay SESSION",
-		Short: "Re-run a session's recorded routing decisions and policy verdicts and require the same outcome",
+		Short: "Re-run a session's recorded routing decisions, policy verdicts and budget checks and require the same outcome",
 		Long: `Re-run the deterministic part of each recorded decision of a session: every model
 call's routing decision made by a routing plugin is re-run with the module (by its
 digest), configuration, targets, facts, clock and seed the log recorded, and must
 choose the same targets for the same reason; every JS policy verdict is re-run with
 the source (by its digest), input, clock and seed the log recorded, in a runtime
 that ran the policy's file and nothing else, and must give the same decision, reason
-and annotations, and fail or not as it did. A difference is a nondeterminism error
-naming the event and both values, and the command exits with status 1.
+and annotations, and fail or not as it did; every budget check (a call a budget rule
+applied to, admitted or refused) is re-run with the limits, scope state, estimate
+and clock the log recorded, and must admit or refuse the call as it did, a refusal
+by the same scope, limit and period with the same cap, amount in use and
+retry-after. A difference is a nondeterminism error naming the event and both
+values, and the command exits with status 1.
 
 A replay never calls a provider. Decisions it cannot re-run are listed with why: the
 static router's depend on the gateway's configuration at the time, which the log
-does not record; verdicts recorded before their input was have nothing to re-run.`,
+does not record; verdicts and budget refusals recorded before their input was have
+nothing to re-run.`,
 		Example: `  switchyard replay s0123456789abcdef
   switchyard replay s0123456789abcdef --decision 2
   switchyard replay s0123456789abcdef --json | jq '.decisions[] | select(.mismatches)'`,
@@ -60,7 +65,7 @@ does not record; verdicts recorded before their input was have nothing to re-run
 			} else {
 				printReplay(a, &rep)
 			}
-			a.summary("%d decision(s) and verdict(s) replayed in %.1f ms, %d not replayable, %d difference(s)", rep.Replayed, rep.ElapsedMS, rep.NotReplayable, rep.Mismatches)
+			a.summary("%d decision(s), verdict(s) and budget check(s) replayed in %.1f ms, %d not replayable, %d difference(s)", rep.Replayed, rep.ElapsedMS, rep.NotReplayable, rep.Mismatches)
 			if m, found := rep.First(); found {
 				return m
 			}
@@ -73,16 +78,17 @@ does not record; verdicts recorded before their input was have nothing to re-run
 	return cmd
 }
 
-// printReplay writes the report's decisions and verdicts in log order
-// (a call's verdicts come before its routing decision), each with the
-// values that differ.
+// printReplay writes the report's decisions, verdicts and budget checks
+// in log order (a call's verdicts come first, then its budget check, on
+// its model.call.started or budget.exceeded, then its routing decision),
+// each with the values that differ.
 func printReplay(a *app, rep *replay.Report) {
 	type line struct {
 		position uint64
 		text     string
 		ms       []replay.Mismatch
 	}
-	lines := make([]line, 0, len(rep.Decisions)+len(rep.Verdicts))
+	lines := make([]line, 0, len(rep.Decisions)+len(rep.Verdicts)+len(rep.BudgetChecks))
 	for _, d := range rep.Decisions {
 		lines = append(lines, line{d.Position, fmt.Sprintf("position %d  turn %s  call %s  %s → %s: %s",
 			d.Position, dash(d.Turn), d.CallID, d.Router, strings.Join(d.Targets, ", "), replayState(d.Replayed, d.Why, d.Mismatches)), d.Mismatches})
@@ -97,6 +103,10 @@ func printReplay(a *app, rep *replay.Report) {
 		}
 		lines = append(lines, line{v.Position, fmt.Sprintf("position %d  turn %s  call %s  policy %s at %s → %s: %s",
 			v.Position, dash(v.Turn), dash(v.CallID), v.Policy, v.Hook, verdict, replayState(v.Replayed, v.Why, v.Mismatches)), v.Mismatches})
+	}
+	for _, b := range rep.BudgetChecks {
+		lines = append(lines, line{b.Position, fmt.Sprintf("position %d  turn %s  call %s  budget %s → %s: %s",
+			b.Position, dash(b.Turn), b.CallID, dash(strings.Join(b.Scopes, ", ")), b.Summary(), replayState(b.Replayed, b.Why, b.Mismatches)), b.Mismatches})
 	}
 	slices.SortStableFunc(lines, func(x, y line) int { return cmp.Compare(x.position, y.position) })
 	for _, l := range lines {
