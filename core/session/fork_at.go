@@ -114,20 +114,9 @@ func (m *Manager) ForkAt(ctx context.Context, id string, at ForkPoint, ch ForkCh
 	if n == 1 {
 		return s, nil
 	}
-	run := &replayRun{done: make(chan struct{})}
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		tape.Close()
-		return nil, ErrClosed
+	if err := m.goRetrace(s, tape, func(run *replayRun) { m.forkRun(s, turns[:n-1], prompt, tape, run, actor) }); err != nil {
+		return nil, err
 	}
-	if m.replays == nil {
-		m.replays = map[string]*replayRun{}
-	}
-	m.replays[s.ID] = run
-	m.wg.Add(1)
-	m.mu.Unlock()
-	go m.forkRun(s, turns[:n-1], prompt, tape, run, actor)
 	return s, nil
 }
 

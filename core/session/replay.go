@@ -169,12 +169,22 @@ func (m *Manager) Replay(ctx context.Context, id string, prompts map[int]string,
 		}
 		return nil, err
 	}
+	if err := m.goRetrace(s, tape, func(run *replayRun) { m.retrace(s, turns, tape, run, actor) }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// goRetrace registers the retrace of session s, which ReplayResult then
+// answers for, and runs it (f, which must call m.wg.Done) on a goroutine;
+// a closed manager refuses it, closing tape.
+func (m *Manager) goRetrace(s *Session, tape Tape, f func(run *replayRun)) error {
 	run := &replayRun{done: make(chan struct{})}
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		tape.Close()
-		return nil, ErrClosed
+		return ErrClosed
 	}
 	if m.replays == nil {
 		m.replays = map[string]*replayRun{}
@@ -182,8 +192,8 @@ func (m *Manager) Replay(ctx context.Context, id string, prompts map[int]string,
 	m.replays[s.ID] = run
 	m.wg.Add(1)
 	m.mu.Unlock()
-	go m.retrace(s, turns, tape, run, actor)
-	return s, nil
+	go f(run)
+	return nil
 }
 
 // recordedTurns reads the turns of session id, and refuses a session

@@ -114,6 +114,25 @@ func TestKeysCallsAndConfig(t *testing.T) {
 	}
 }
 
+// startSim runs `switchyard sim` on a port of its own until ctx is done,
+// and returns its address.
+func startSim(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	up, exited := make(chan string, 1), make(chan int, 1)
+	go func() {
+		exited <- Run(ctx, []string{"sim", "--addr", "127.0.0.1:0", "--log-level", "error"},
+			IO{In: strings.NewReader(""), Out: &syncBuffer{}, Err: &syncBuffer{}, Getenv: func(string) string { return "" },
+				onListen: func(a net.Addr) { up <- a.String() }})
+	}()
+	select {
+	case addr := <-up:
+		return addr
+	case code := <-exited:
+		t.Fatalf("sim exited with %d", code)
+		return ""
+	}
+}
+
 func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

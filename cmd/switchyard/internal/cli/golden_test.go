@@ -48,18 +48,41 @@ const (
 // goldenHarnesses are the harnesses whose sessions are recorded, each
 // with the agent that runs them: the demo's "fast" route, and a shell
 // tool that may run echo.
-var goldenHarnesses = []struct {
-	harness, tools string
-	// needsSandbox: where /usr/bin/bwrap is too old for the CLI's own
-	// sandbox (Debian 12's, for Codex's), the agent must run in
-	// Switchyard's, or is refused.
-	needsSandbox bool
-}{
+var goldenHarnesses = []goldenHarness{
 	{harness: "claude-code", tools: `["Bash(echo *)"]`},
 	// Codex has no per-command allow-list: shell is its built-in tool,
 	// allowed already.
 	{harness: "codex", tools: `[shell]`, needsSandbox: true},
 	{harness: "opencode", tools: `["bash(echo *)"]`},
+}
+
+type goldenHarness struct {
+	harness, tools string
+	// needsSandbox: where /usr/bin/bwrap is too old for the CLI's own
+	// sandbox (Debian 12's, for Codex's), the agent must run in
+	// Switchyard's, or is refused.
+	needsSandbox bool
+}
+
+// goldenSession starts a server whose agent `name` runs h's CLI, and runs
+// the two golden turns of a session of it; it returns the server and the
+// session's id.
+func goldenSession(t *testing.T, ctx context.Context, name string, h goldenHarness) (*sessionServer, string) {
+	t.Helper()
+	extra := ""
+	if h.needsSandbox && codex.SystemBwrapTooOld() != "" {
+		extra = "    sandbox: bwrap\n"
+	}
+	srv := startSessionServer(t, fmt.Sprintf("agents:\n  - name: %s\n    harness: %s\n    model: fast\n    tools: {allow: %s}\n%s", name, h.harness, h.tools, extra))
+	r := cli(t, ctx, "", "session", "start", "--agent", name, "-f", goldenPrompt1, "--addr", srv.addr).ok(t)
+	id := strings.SplitN(r.out, "\n", 2)[0]
+	if !strings.Contains(r.out, "turn 1 completed") {
+		t.Fatalf("turn 1 of the %s session:\n%s", h.harness, r.out)
+	}
+	if r := cli(t, ctx, "", "session", "send", id, "-f", goldenPrompt2, "--addr", srv.addr).ok(t); !strings.Contains(r.out, "turn 2 completed") {
+		t.Fatalf("turn 2 of the %s session:\n%s", h.harness, r.out)
+	}
+	return srv, id
 }
 
 // The two turns of each recorded session: a shell tool call scripted by
@@ -92,7 +115,7 @@ func TestGolden(t *testing.T) {
 				if err := os.MkdirAll(filepath.Dir(history), 0o755); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(history, recordGolden(t, h.harness, h.tools, h.needsSandbox), 0o644); err != nil {
+				if err := os.WriteFile(history, recordGolden(t, h), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -121,23 +144,12 @@ func TestGolden(t *testing.T) {
 // the pinned CLIs and returns its history: every event of its stream and
 // of its key's call stream, in log order, one envelope a line, with the
 // machine's paths, the server's address and host name normalised.
-func recordGolden(t *testing.T, harness, tools string, needsSandbox bool) []byte {
+func recordGolden(t *testing.T, h goldenHarness) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	name, extra := "golden-"+harness, ""
-	if needsSandbox && codex.SystemBwrapTooOld() != "" {
-		extra = "    sandbox: bwrap\n"
-	}
-	srv := startSessionServer(t, fmt.Sprintf("agents:\n  - name: %s\n    harness: %s\n    model: fast\n    tools: {allow: %s}\n%s", name, harness, tools, extra))
+	harness := h.harness
+	srv, id := goldenSession(t, ctx, "golden-"+harness, h)
 	addr := srv.addr
-	r := cli(t, ctx, "", "session", "start", "--agent", name, "-f", goldenPrompt1, "--addr", addr).ok(t)
-	id := strings.SplitN(r.out, "\n", 2)[0]
-	if !strings.Contains(r.out, "turn 1 completed") {
-		t.Fatalf("turn 1 of the %s session:\n%s", harness, r.out)
-	}
-	if r := cli(t, ctx, "", "session", "send", id, "-f", goldenPrompt2, "--addr", addr).ok(t); !strings.Contains(r.out, "turn 2 completed") {
-		t.Fatalf("turn 2 of the %s session:\n%s", harness, r.out)
-	}
 	s := sessionJSON(t, ctx, addr, id)
 	if s["status"] != "idle" || s["turns"].(float64) != 2 || s["tool_calls"].(float64) < 1 {
 		t.Fatalf("the %s session after two turns: %v", harness, s)

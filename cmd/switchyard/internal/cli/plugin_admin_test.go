@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,19 +20,7 @@ func TestPluginInstallEnableDisable(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	simUp := make(chan string, 1)
-	simDone := make(chan int, 1)
-	go func() {
-		simDone <- Run(ctx, []string{"sim", "--addr", freePort(t), "--log-level", "error"},
-			IO{In: strings.NewReader(""), Out: &syncBuffer{}, Err: &syncBuffer{}, Getenv: func(string) string { return "" },
-				onListen: func(a net.Addr) { simUp <- a.String() }})
-	}()
-	var simAddr string
-	select {
-	case simAddr = <-simUp:
-	case code := <-simDone:
-		t.Fatalf("sim exited with %d", code)
-	}
+	simAddr := startSim(t, ctx)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "switchyard.yaml")
 	y := "gateway:\n  providers:\n    - name: sim\n      kind: sim\n      base_url: http://" + simAddr + "\n      models: [sim-small, sim-large]\n" +

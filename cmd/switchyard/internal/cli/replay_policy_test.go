@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,11 +21,7 @@ func TestReplayPolicyVerdicts(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	simUp := make(chan string, 1)
-	go Run(ctx, []string{"sim", "--addr", "127.0.0.1:0", "--log-level", "error"},
-		IO{In: strings.NewReader(""), Out: &syncBuffer{}, Err: &syncBuffer{}, Getenv: func(string) string { return "" },
-			onListen: func(a net.Addr) { simUp <- a.String() }})
-	simAddr := <-simUp
+	simAddr := startSim(t, ctx)
 	dir := t.TempDir()
 	policy := filepath.Join(dir, "counter.js")
 	cfg := filepath.Join(dir, "switchyard.yaml")

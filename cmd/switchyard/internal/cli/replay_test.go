@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -84,11 +83,7 @@ func TestReplayBudgetChecks(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	simUp := make(chan string, 1)
-	go Run(ctx, []string{"sim", "--addr", "127.0.0.1:0", "--log-level", "error"},
-		IO{In: strings.NewReader(""), Out: &syncBuffer{}, Err: &syncBuffer{}, Getenv: func(string) string { return "" },
-			onListen: func(a net.Addr) { simUp <- a.String() }})
-	simAddr := <-simUp
+	simAddr := startSim(t, ctx)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "switchyard.yaml")
 	if err := os.WriteFile(cfg, []byte("gateway:\n  providers:\n    - name: sim\n      kind: sim\n      base_url: http://"+simAddr+"\n      models: [sim-small, sim-large]\n"), 0o644); err != nil {

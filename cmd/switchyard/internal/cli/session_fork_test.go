@@ -14,7 +14,6 @@ import (
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/session"
 	"github.com/switchyard/switchyard/gateway/tape"
-	"github.com/switchyard/switchyard/harnesses/codex"
 	builtinplugins "github.com/switchyard/switchyard/plugins/builtin"
 )
 
@@ -100,29 +99,16 @@ func TestSessionForkAt(t *testing.T) {
 			t.Parallel()
 			// The routing plugin change is the same for every harness
 			// (the gateway's, by key): Claude Code's fork tries it.
-			testSessionForkAt(t, h.harness, h.tools, h.needsSandbox, h.harness == "claude-code")
+			testSessionForkAt(t, h, h.harness == "claude-code")
 		})
 	}
 }
 
-func testSessionForkAt(t *testing.T, harness, tools string, needsSandbox, withPlugin bool) {
+func testSessionForkAt(t *testing.T, h goldenHarness, withPlugin bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	name, extra := "fork-"+harness, ""
-	if needsSandbox && codex.SystemBwrapTooOld() != "" {
-		extra = "    sandbox: bwrap\n"
-	}
-	srv := startSessionServer(t, fmt.Sprintf("agents:\n  - name: %s\n    harness: %s\n    model: fast\n    tools: {allow: %s}\n%s", name, harness, tools, extra))
+	srv, id := goldenSession(t, ctx, "fork-"+h.harness, h)
 	addr := srv.addr
-
-	r := cli(t, ctx, "", "session", "start", "--agent", name, "-f", goldenPrompt1, "--addr", addr).ok(t)
-	id := strings.SplitN(r.out, "\n", 2)[0]
-	if !strings.Contains(r.out, "turn 1 completed") {
-		t.Fatalf("turn 1 of the recorded session:\n%s", r.out)
-	}
-	if r := cli(t, ctx, "", "session", "send", id, "-f", goldenPrompt2, "--addr", addr).ok(t); !strings.Contains(r.out, "turn 2 completed") {
-		t.Fatalf("turn 2 of the recorded session:\n%s", r.out)
-	}
 	orig := sessionJSON(t, ctx, addr, id)
 	var turn1 int
 	for _, c := range forkCalls(t, ctx, addr, orig["key_id"].(string)) {

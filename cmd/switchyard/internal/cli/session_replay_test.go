@@ -11,7 +11,6 @@ import (
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/session"
 	"github.com/switchyard/switchyard/gateway/tape"
-	"github.com/switchyard/switchyard/harnesses/codex"
 )
 
 // callEvents reads the events of a session's key's call stream.
@@ -48,21 +47,9 @@ func TestHarnessReplay(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			name, extra := "replay-"+h.harness, ""
-			if h.needsSandbox && codex.SystemBwrapTooOld() != "" {
-				extra = "    sandbox: bwrap\n"
-			}
-			srv := startSessionServer(t, fmt.Sprintf("agents:\n  - name: %s\n    harness: %s\n    model: fast\n    tools: {allow: %s}\n%s", name, h.harness, h.tools, extra))
+			name := "replay-" + h.harness
+			srv, id := goldenSession(t, ctx, name, h)
 			addr := srv.addr
-
-			r := cli(t, ctx, "", "session", "start", "--agent", name, "-f", goldenPrompt1, "--addr", addr).ok(t)
-			id := strings.SplitN(r.out, "\n", 2)[0]
-			if !strings.Contains(r.out, "turn 1 completed") {
-				t.Fatalf("turn 1 of the recorded session:\n%s", r.out)
-			}
-			if r := cli(t, ctx, "", "session", "send", id, "-f", goldenPrompt2, "--addr", addr).ok(t); !strings.Contains(r.out, "turn 2 completed") {
-				t.Fatalf("turn 2 of the recorded session:\n%s", r.out)
-			}
 			orig := sessionJSON(t, ctx, addr, id)
 			recorded := countTypes(callEvents(t, ctx, addr, orig["key_id"].(string)))
 			calls := recorded["model.answer.recorded"]
@@ -71,7 +58,7 @@ func TestHarnessReplay(t *testing.T) {
 			}
 
 			// The replay retraces it.
-			r = cli(t, ctx, "", "session", "replay", id, "--addr", addr)
+			r := cli(t, ctx, "", "session", "replay", id, "--addr", addr)
 			if r.code != 0 {
 				t.Fatalf("the replay of %s failed (exit %d)\nstdout: %s\nstderr: %s\nthe replay's timeline:\n%s", id, r.code, r.out, r.err,
 					cli(t, ctx, "", "session", "logs", strings.SplitN(r.out, "\n", 2)[0], "--addr", addr).out)
