@@ -50,13 +50,21 @@ type ReplayEnded struct {
 func (r *ReplayEnded) Summary() string {
 	switch r.Outcome {
 	case ReplayRetraced:
-		return fmt.Sprintf("retraced %d calls of %d turns", r.Calls, r.Turns)
+		return fmt.Sprintf("retraced %s of %s", count(r.Calls, "call"), count(r.Turns, "turn"))
 	case ReplayDiverged:
 		if d := r.Divergence; d != nil {
 			return fmt.Sprintf("diverged after %d of %d recorded calls: %s", r.Calls, r.RecordedCalls, d.Reason)
 		}
 	}
 	return fmt.Sprintf("%s after %d of %d recorded calls: %s", r.Outcome, r.Calls, r.RecordedCalls, r.Error)
+}
+
+// count says "1 call", "2 calls".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Tape is a recording as the gateway plays it to a replay

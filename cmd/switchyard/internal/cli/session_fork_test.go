@@ -131,7 +131,7 @@ func testSessionForkAt(t *testing.T, h goldenHarness, withPlugin bool) {
 		t.Helper()
 		r := cli(t, ctx, "", append([]string{"session", "fork", id, "-f", "--addr", addr}, args...)...)
 		lines := strings.Split(r.out, "\n")
-		if r.code != 0 || len(lines) < 2 || lines[1] != fmt.Sprintf("retraced %d calls of 1 turns; turn 2 live", turn1) || !strings.Contains(r.out, "turn 2 completed") {
+		if r.code != 0 || len(lines) < 2 || lines[1] != fmt.Sprintf("retraced %d calls of 1 turn; turn 2 live", turn1) || !strings.Contains(r.out, "turn 2 completed") {
 			t.Fatalf("session fork %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.out, r.err)
 		}
 		fid := lines[0]
