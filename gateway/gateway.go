@@ -89,6 +89,7 @@ type Gateway struct {
 	plugins  *wasm.Host                 // the routing plugin's host, if one is configured
 	policies *policySet                 // the JS policies, if any are configured
 	loaded   *event.RoutingPluginLoaded // what routing.plugin.loaded last said; under mu
+	routes   string                     // the digest routing.routes.loaded last said; under mu
 	reg      pluginRegistry
 	models   atomic.Pointer[[]string]
 
@@ -143,7 +144,14 @@ func New(cfg Config, opts Options) (_ *Gateway, err error) {
 	if err := g.recordPluginLoaded(context.Background(), nil, b.loaded); err != nil {
 		return nil, fmt.Errorf("gateway: record the routing plugin: %w", err)
 	}
-	g.loaded = b.loaded
+	last, err := lastRoutesDigest(context.Background(), opts.Store)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: read the static routes last recorded: %w", err)
+	}
+	if err := g.recordRoutesLoaded(context.Background(), last, &b.routes); err != nil {
+		return nil, fmt.Errorf("gateway: record the static routes: %w", err)
+	}
+	g.loaded, g.routes = b.loaded, b.routes.Digest
 	g.cfg = cfg
 	g.setModels(cfg)
 	if opts.Projections != nil {
@@ -165,6 +173,8 @@ type built struct {
 	// shown, kept for what-if.
 	static route.Router
 	deps   []wasm.Deployment
+	// routes are the static routes, for routing.routes.loaded.
+	routes event.RoutingRoutesLoaded
 }
 
 // close releases what b loaded: its plugin host and policies.
@@ -234,7 +244,7 @@ func (g *Gateway) build(ctx context.Context, cfg Config) (*built, error) {
 	}
 	g.mu.Unlock()
 	b.deps = deployments(order, models, provs, prices)
-	b.static = static
+	b.static, b.routes = static, static.Loaded()
 	if cfg.RoutingPlugin != nil {
 		host, router, err := g.loadPlugin(ctx, *cfg.RoutingPlugin, static, b.deps)
 		if err != nil {
@@ -305,6 +315,43 @@ func (g *Gateway) recordPluginLoaded(ctx context.Context, prev, now *event.Routi
 	}
 	_, err = g.opts.Store.Append(ctx, event.RoutingPluginsStream, eventstore.Any, p)
 	return err
+}
+
+// recordRoutesLoaded appends routing.routes.loaded when the static
+// routes that go live are not those of digest prev (at start, the last
+// the log has), so that `switchyard replay` can re-run the static
+// router's decisions. A gateway with no provider has nothing to record.
+func (g *Gateway) recordRoutesLoaded(ctx context.Context, prev string, now *event.RoutingRoutesLoaded) error {
+	if now.Digest == prev || len(now.Providers) == 0 {
+		return nil
+	}
+	p, err := event.New("routing.routes.loaded", *now, event.Metadata{Actor: "gateway"})
+	if err != nil {
+		return err
+	}
+	_, err = g.opts.Store.Append(ctx, event.RoutingPluginsStream, eventstore.Any, p)
+	return err
+}
+
+// lastRoutesDigest returns the digest of the last routing.routes.loaded
+// event, or "" if there is none.
+func lastRoutesDigest(ctx context.Context, r eventstore.Reader) (string, error) {
+	for e, err := range r.ReadStream(ctx, event.RoutingPluginsStream, eventstore.ReadOptions{From: eventstore.End, Direction: eventstore.Backwards}) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if e.Type == "routing.routes.loaded" {
+			var l event.RoutingRoutesLoaded
+			if err := json.Unmarshal(e.Data, &l); err != nil {
+				return "", fmt.Errorf("routing.routes.loaded at position %d: %w", e.Position, err)
+			}
+			return l.Digest, nil
+		}
+	}
+	return "", nil
 }
 
 // pluginSource returns a routing plugin's module, its configuration as
@@ -480,7 +527,10 @@ func (g *Gateway) Apply(cfg Config) error {
 	if err := g.recordPluginLoaded(context.Background(), g.loaded, b.loaded); err != nil {
 		g.log.Error("could not record the routing plugin that went live", "err", err)
 	}
-	g.loaded = b.loaded
+	if err := g.recordRoutesLoaded(context.Background(), g.routes, &b.routes); err != nil {
+		g.log.Error("could not record the static routes that went live", "err", err)
+	}
+	g.loaded, g.routes = b.loaded, b.routes.Digest
 	g.cfg = cfg
 	g.setModels(cfg)
 	g.log.Info("gateway config applied", "providers", len(b.provs), "routes", len(cfg.Routes), "budgets", len(cfg.Budgets))

@@ -135,6 +135,7 @@ func (e RoutingDecided) appendJSON(b []byte) ([]byte, error) {
 		e.PluginFacts.members(&in)
 		o.End(&in)
 	}
+	o.StringOmit("routes_digest", e.RoutesDigest)
 	o.UintOmit("seed", e.Seed)
 	o.IntOmit("clock_unix_ms", e.ClockUnixMS)
 	return o.Close()

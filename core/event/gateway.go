@@ -97,8 +97,11 @@ type RoutingDecided struct {
 	// PluginFacts are the rest of what the plugin decided on, so that
 	// the decision can be re-run.
 	PluginFacts *PluginFacts `json:"plugin_facts,omitempty"`
-	Seed        uint64       `json:"seed,omitempty"`
-	ClockUnixMS int64        `json:"clock_unix_ms,omitempty"`
+	// RoutesDigest names the static routes (routing.routes.loaded) a
+	// decision of the static router was made with.
+	RoutesDigest string `json:"routes_digest,omitempty"`
+	Seed         uint64 `json:"seed,omitempty"`
+	ClockUnixMS  int64  `json:"clock_unix_ms,omitempty"`
 }
 
 // ModelCallAttempt records one try on one target.

@@ -2,8 +2,8 @@ package event
 
 import "encoding/json"
 
-// Routing-plugin events, on the stream "routing-plugins": which plugin
-// decided routes, with what configuration, from when. A routing.decided
+// Routing events, on the stream "routing-plugins": which plugin (or
+// which static routes) decided routes, with what configuration, from when. A routing.decided
 // event names its plugin by digest; these say what the digests were, so a
 // decision can be re-run with the same module and configuration.
 
@@ -12,6 +12,41 @@ func init() {
 	Register[RoutingPluginInstalled]("routing.plugin.installed", 1, "a routing plugin module was uploaded to the gateway under a name")
 	Register[RoutingPluginEnabled]("routing.plugin.enabled", 1, "an installed routing plugin was made the gateway's router, over the config file's")
 	Register[RoutingPluginDisabled]("routing.plugin.disabled", 1, "the enabled routing plugin was turned off; the config file decides again")
+	Register[RoutingRoutesLoaded]("routing.routes.loaded", 1, "the gateway's static routes went live: its routing table and the models of each provider")
+}
+
+// RoutingRoutesLoaded is written when the gateway's static routes go
+// live (at start, and on a config change that changes them), on the
+// stream "routing-plugins": a routing.decided event of the static router
+// names them by digest, so that its decision can be re-run.
+type RoutingRoutesLoaded struct {
+	// Digest is the sha256 of the routes and providers, as this event
+	// has them.
+	Digest    string           `json:"digest"`
+	Routes    []RouteRule      `json:"routes,omitempty"`
+	Providers []ProviderModels `json:"providers"`
+}
+
+// RouteRule is one entry of the static routing table (route.Rule).
+type RouteRule struct {
+	Model     string            `json:"model"`
+	Targets   []RouteRuleTarget `json:"targets"`
+	Weighted  bool              `json:"weighted,omitempty"`
+	PassModel bool              `json:"pass_model,omitempty"`
+}
+
+// RouteRuleTarget is a target of a RouteRule.
+type RouteRuleTarget struct {
+	Provider string `json:"provider"`
+	Model    string `json:"model,omitempty"`
+	Weight   int    `json:"weight,omitempty"`
+}
+
+// ProviderModels is a configured provider and the models it lists, in
+// the config's order.
+type ProviderModels struct {
+	Provider string   `json:"provider"`
+	Models   []string `json:"models,omitempty"`
 }
 
 // RoutingPluginsStream is the stream of the routing-plugin events.

@@ -265,7 +265,8 @@ func (c *call) recordRouting() {
 		CallID: c.id, Router: c.decided.Router, RequestModel: c.peek.Model, Targets: ts,
 		Reason: c.decided.Reason, Skipped: c.decidedSkipped, PluginDigest: c.decided.PluginDigest,
 		PluginConfigDigest: c.decided.PluginConfigDigest, PluginError: c.decided.PluginError, PluginFacts: c.decided.PluginFacts,
-		Seed: route.SeedFor(c.id), ClockUnixMS: c.routedAt.UnixMilli(),
+		RoutesDigest: c.decided.RoutesDigest,
+		Seed:         route.SeedFor(c.id), ClockUnixMS: c.routedAt.UnixMilli(),
 	})
 }
 

@@ -29,6 +29,7 @@ import (
 
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/gateway/route"
 	"github.com/switchyard/switchyard/plugins/js"
 	"github.com/switchyard/switchyard/plugins/wasm"
 	"github.com/switchyard/switchyard/sdk/routing/abi"
@@ -286,10 +287,37 @@ type NotReplayable struct{ Why string }
 
 func (e *NotReplayable) Error() string { return e.Why }
 
-func (rp *Replayer) decision(ctx context.Context, loaded map[string][]*event.RoutingPluginLoaded, e *event.Event, d *event.RoutingDecided) Decision {
+func (rp *Replayer) decision(ctx context.Context, loaded loadedRouting, e *event.Event, d *event.RoutingDecided) Decision {
 	dec := Decision{Position: e.Position, CallID: d.CallID, Router: d.Router, Targets: event.TargetNames(d.Targets), Reason: d.Reason}
+	mismatch := func(field, recorded, replayed string) {
+		dec.Mismatches = append(dec.Mismatches, Mismatch{Position: e.Position, EventID: e.ID.String(), Type: e.Type, CallID: d.CallID, Field: field, Recorded: recorded, Replayed: replayed})
+	}
 	if d.PluginDigest == "" {
-		dec.Why = "decided by the " + d.Router + " router: its decisions depend on the gateway's configuration at the time, which the log does not record"
+		if d.Router != route.StaticRouter || d.RoutesDigest == "" {
+			dec.Why = "decided by the " + d.Router + " router, by a gateway that did not record its routes (before routing.routes.loaded)"
+			return dec
+		}
+		l := loaded.routes[d.RoutesDigest]
+		if l == nil {
+			dec.Why = fmt.Sprintf("no routing.routes.loaded event has the routes %s", d.RoutesDigest)
+			return dec
+		}
+		static, err := route.StaticFromLoaded(l)
+		if err != nil {
+			dec.Why = fmt.Sprintf("the routes %s do not load: %v", d.RoutesDigest, err)
+			return dec
+		}
+		dec.Replayed = true
+		got, err := static.Route(ctx, &route.Facts{CallID: d.CallID, RequestedModel: d.RequestModel, Seed: d.Seed})
+		if err != nil {
+			mismatch("targets", strings.Join(dec.Targets, ", "), err.Error())
+			return dec
+		}
+		names := make([]string, len(got.Targets))
+		for i, t := range got.Targets {
+			names[i] = t.String()
+		}
+		compareRoute(d, dec.Targets, names, got.Reason, mismatch)
 		return dec
 	}
 	if d.PluginFacts == nil {
@@ -297,7 +325,7 @@ func (rp *Replayer) decision(ctx context.Context, loaded map[string][]*event.Rou
 		return dec
 	}
 	var l *event.RoutingPluginLoaded
-	for _, c := range loaded[d.PluginDigest] {
+	for _, c := range loaded.plugins[d.PluginDigest] {
 		if c.ConfigDigest == d.PluginConfigDigest && c.TargetsDigest == d.PluginFacts.TargetsDigest {
 			l = c
 		}
@@ -313,9 +341,6 @@ func (rp *Replayer) decision(ctx context.Context, loaded map[string][]*event.Rou
 		return dec
 	}
 	dec.Replayed = true
-	mismatch := func(field, recorded, replayed string) {
-		dec.Mismatches = append(dec.Mismatches, Mismatch{Position: e.Position, EventID: e.ID.String(), Type: e.Type, CallID: d.CallID, Field: field, Recorded: recorded, Replayed: replayed})
-	}
 	switch {
 	case err != nil && d.PluginError == "":
 		mismatch("plugin_error", "", err.Error())
@@ -326,6 +351,13 @@ func (rp *Replayer) decision(ctx context.Context, loaded map[string][]*event.Rou
 		mismatch("plugin_error", d.PluginError, "")
 		return dec
 	}
+	compareRoute(d, dec.Targets, targets, reason, mismatch)
+	return dec
+}
+
+// compareRoute compares recorded decision d (whose targets are
+// recorded) with the targets and reason its router gives again.
+func compareRoute(d *event.RoutingDecided, recorded, targets []string, reason string, mismatch func(field, recorded, replayed string)) {
 	// The gateway leaves out targets it may not use (cooling down, not
 	// allowed for the key) and records them as skipped.
 	skipped := map[string]bool{}
@@ -334,13 +366,12 @@ func (rp *Replayer) decision(ctx context.Context, loaded map[string][]*event.Rou
 		skipped[t] = true
 	}
 	kept := slices.DeleteFunc(slices.Clone(targets), func(t string) bool { return skipped[t] })
-	if !slices.Equal(kept, dec.Targets) {
-		mismatch("targets", strings.Join(dec.Targets, ", "), strings.Join(kept, ", "))
+	if !slices.Equal(kept, recorded) {
+		mismatch("targets", strings.Join(recorded, ", "), strings.Join(kept, ", "))
 	}
 	if reason != d.Reason {
 		mismatch("reason", d.Reason, reason)
 	}
-	return dec
 }
 
 // plugin loads (once) the plugin routing.plugin.loaded names.
@@ -367,26 +398,42 @@ func (rp *Replayer) plugin(ctx context.Context, l *event.RoutingPluginLoaded) (*
 	return p, nil
 }
 
-// loadedPlugins reads every routing.plugin.loaded event, by digest.
-func (rp *Replayer) loadedPlugins(ctx context.Context) (map[string][]*event.RoutingPluginLoaded, error) {
+// loadedRouting is what went live to decide routes: the plugins of the
+// routing.plugin.loaded events and the static routes of the
+// routing.routes.loaded events, by digest.
+type loadedRouting struct {
+	plugins map[string][]*event.RoutingPluginLoaded
+	routes  map[string]*event.RoutingRoutesLoaded
+}
+
+// loadedPlugins reads every routing.plugin.loaded and
+// routing.routes.loaded event.
+func (rp *Replayer) loadedPlugins(ctx context.Context) (loadedRouting, error) {
 	out := map[string][]*event.RoutingPluginLoaded{}
+	routes := map[string]*event.RoutingRoutesLoaded{}
 	for e, err := range rp.Store.ReadStream(ctx, event.RoutingPluginsStream, eventstore.ReadOptions{}) {
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return loadedRouting{}, err
 		}
-		if e.Type != "routing.plugin.loaded" {
-			continue
+		switch e.Type {
+		case "routing.plugin.loaded":
+			l := &event.RoutingPluginLoaded{}
+			if err := json.Unmarshal(e.Data, l); err != nil {
+				return loadedRouting{}, fmt.Errorf("routing.plugin.loaded at position %d: %w", e.Position, err)
+			}
+			out[l.Digest] = append(out[l.Digest], l)
+		case "routing.routes.loaded":
+			l := &event.RoutingRoutesLoaded{}
+			if err := json.Unmarshal(e.Data, l); err != nil {
+				return loadedRouting{}, fmt.Errorf("routing.routes.loaded at position %d: %w", e.Position, err)
+			}
+			routes[l.Digest] = l
 		}
-		l := &event.RoutingPluginLoaded{}
-		if err := json.Unmarshal(e.Data, l); err != nil {
-			return nil, fmt.Errorf("routing.plugin.loaded at position %d: %w", e.Position, err)
-		}
-		out[l.Digest] = append(out[l.Digest], l)
 	}
-	return out, nil
+	return loadedRouting{plugins: out, routes: routes}, nil
 }
 
 // ErrNoSession is returned for a session the log does not have.

@@ -8,6 +8,9 @@ package route
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -83,6 +86,9 @@ type Decision struct {
 	// PluginFacts are what the plugin was asked with, for the record, so
 	// that its decision can be re-run.
 	PluginFacts *event.PluginFacts
+	// RoutesDigest names the static routes that decided
+	// (routing.routes.loaded), so that the decision can be re-run.
+	RoutesDigest string
 }
 
 // Router picks targets for a call.
@@ -128,6 +134,7 @@ type Static struct {
 	patterns []*Rule // longest prefix first
 	direct   map[string][]Target
 	provs    map[string]bool
+	loaded   event.RoutingRoutesLoaded
 }
 
 // NewStatic validates cfg and builds the router.
@@ -169,6 +176,57 @@ func NewStatic(cfg StaticConfig) (*Static, error) {
 		s.exact[r.Model] = &r
 	}
 	sort.SliceStable(s.patterns, func(i, j int) bool { return len(s.patterns[i].Model) > len(s.patterns[j].Model) })
+	s.loaded = routesLoaded(cfg)
+	return s, nil
+}
+
+// routesLoaded is cfg as routing.routes.loaded records it, with its
+// digest.
+func routesLoaded(cfg StaticConfig) event.RoutingRoutesLoaded {
+	l := event.RoutingRoutesLoaded{Providers: make([]event.ProviderModels, 0, len(cfg.ProviderOrder))}
+	for _, r := range cfg.Rules {
+		rr := event.RouteRule{Model: r.Model, Weighted: r.Weighted, PassModel: r.PassModel, Targets: make([]event.RouteRuleTarget, len(r.Targets))}
+		for i, t := range r.Targets {
+			rr.Targets[i] = event.RouteRuleTarget{Provider: t.Provider, Model: t.Model, Weight: t.Weight}
+		}
+		l.Routes = append(l.Routes, rr)
+	}
+	for _, p := range cfg.ProviderOrder {
+		l.Providers = append(l.Providers, event.ProviderModels{Provider: p, Models: cfg.ProviderModels[p]})
+	}
+	b, _ := json.Marshal(l) // plain data: it does not fail
+	sum := sha256.Sum256(b)
+	l.Digest = "sha256:" + hex.EncodeToString(sum[:])
+	return l
+}
+
+// Loaded returns the routes as routing.routes.loaded records them; the
+// decisions of s name them by its Digest.
+func (s *Static) Loaded() event.RoutingRoutesLoaded { return s.loaded }
+
+// StaticFromLoaded builds the static router routing.routes.loaded
+// recorded, to re-run its decisions. It refuses an event whose digest
+// does not match its routes.
+func StaticFromLoaded(l *event.RoutingRoutesLoaded) (*Static, error) {
+	cfg := StaticConfig{ProviderModels: map[string][]string{}}
+	for _, p := range l.Providers {
+		cfg.ProviderOrder = append(cfg.ProviderOrder, p.Provider)
+		cfg.ProviderModels[p.Provider] = p.Models
+	}
+	for _, r := range l.Routes {
+		rule := Rule{Model: r.Model, Weighted: r.Weighted, PassModel: r.PassModel}
+		for _, t := range r.Targets {
+			rule.Targets = append(rule.Targets, Target{Provider: t.Provider, Model: t.Model, Weight: t.Weight})
+		}
+		cfg.Rules = append(cfg.Rules, rule)
+	}
+	s, err := NewStatic(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if s.loaded.Digest != l.Digest {
+		return nil, fmt.Errorf("the routes recorded as %s have the digest %s: the event was changed after it was written", l.Digest, s.loaded.Digest)
+	}
 	return s, nil
 }
 
@@ -184,11 +242,11 @@ func (s *Static) Route(_ context.Context, f *Facts) (Decision, error) {
 		}
 	}
 	if ts, ok := s.direct[model]; ok {
-		return Decision{Targets: ts, Router: "gateway.routers.static", Reason: "provider model list"}, nil
+		return Decision{Targets: ts, Router: StaticRouter, Reason: "provider model list", RoutesDigest: s.loaded.Digest}, nil
 	}
 	// "provider/model" addresses a provider directly.
 	if p, m, ok := strings.Cut(model, "/"); ok && s.provs[p] && m != "" {
-		return Decision{Targets: []Target{{Provider: p, Model: m}}, Router: "gateway.routers.static", Reason: "provider/model"}, nil
+		return Decision{Targets: []Target{{Provider: p, Model: m}}, Router: StaticRouter, Reason: "provider/model", RoutesDigest: s.loaded.Digest}, nil
 	}
 	return Decision{}, fmt.Errorf("%w %q", ErrNoRoute, model)
 }
@@ -207,8 +265,11 @@ func (s *Static) fromRule(r *Rule, f *Facts, reason string) Decision {
 		ts = weighted(ts, f.Seed)
 		reason += fmt.Sprintf(" (weighted pick %s)", ts[0])
 	}
-	return Decision{Targets: ts, Router: "gateway.routers.static", Reason: reason}
+	return Decision{Targets: ts, Router: StaticRouter, Reason: reason, RoutesDigest: s.loaded.Digest}
 }
+
+// StaticRouter is the name a static decision's Router has.
+const StaticRouter = "gateway.routers.static"
 
 // weighted draws the primary by weight with the call's seed and orders the
 // rest by descending weight (stable), so the fallbacks are predictable.

@@ -414,12 +414,12 @@ func TestServeDemo(t *testing.T) {
 	if strings.Contains(out.String(), "demo events") {
 		t.Fatalf("seeded twice: %s", out.String())
 	}
-	// Nor make a second demo key or a second revision of the demo agent;
-	// each start makes one demo call (three events: started, routing
-	// decided, completed).
+	// Nor make a second demo key or a second revision of the demo agent,
+	// nor record its routes again; each start makes one demo call (three
+	// events: started, routing decided, completed).
 	r = cli(t, context.Background(), "", "events", "read", "--all", "--addr", addr, "-q").ok(t)
-	if n := len(r.lines(t)); n != 7+1+3+3+3 {
-		t.Fatalf("%d events after a restart, want 7 seeded + 1 key + 3 agents + 2×3 for the demo calls", n)
+	if n := len(r.lines(t)); n != 7+1+3+1+3+3 {
+		t.Fatalf("%d events after a restart, want 7 seeded + 1 key + 3 agents + 1 routes + 2×3 for the demo calls", n)
 	}
 	if !strings.Contains(out.String(), "A call through the gateway") || !strings.Contains(out.String(), "fast → sim/sim-small") {
 		t.Fatalf("the demo does not show its call: %s", out.String())

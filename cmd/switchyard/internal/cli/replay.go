@@ -24,7 +24,8 @@ func (a *app) replayCmd() *cobra.Command {
 		Long: `Re-run the deterministic part of each recorded decision of a session: every model
 call's routing decision made by a routing plugin is re-run with the module (by its
 digest), configuration, targets, facts, clock and seed the log recorded, and must
-choose the same targets for the same reason; every JS policy verdict is re-run with
+choose the same targets for the same reason; every decision of the static router is
+re-run with the routes it names (routing.routes.loaded), and must too; every JS policy verdict is re-run with
 the source (by its digest), input, clock and seed the log recorded, in a runtime
 that ran the policy's file and nothing else, and must give the same decision, reason
 and annotations, and fail or not as it did; every budget check (a call a budget rule
@@ -35,9 +36,8 @@ retry-after. A difference is a nondeterminism error naming the event and both
 values, and the command exits with status 1.
 
 A replay never calls a provider. Decisions it cannot re-run are listed with why: the
-static router's depend on the gateway's configuration at the time, which the log
-does not record; verdicts and budget refusals recorded before their input was have
-nothing to re-run.`,
+static router's made before its routes were recorded, and verdicts and budget
+refusals recorded before their input was, have nothing to re-run.`,
 		Example: `  switchyard replay s0123456789abcdef
   switchyard replay s0123456789abcdef --decision 2
   switchyard replay s0123456789abcdef --json | jq '.decisions[] | select(.mismatches)'`,

@@ -61,7 +61,8 @@ func TestReplayPolicyVerdicts(t *testing.T) {
 	if r.code != 1 || strings.Count(r.out, "policy counter at before_model_call → annotate: same") != 1 ||
 		strings.Count(r.out, "policy counter at before_model_call → annotate: DIFFERENT") != 2 ||
 		!strings.Contains(r.out, `annotations: recorded "{\"n\":\"2\"}", replayed "{\"n\":\"1\"}"`) ||
-		!strings.Contains(r.err, "3 decision(s), verdict(s) and budget check(s) replayed") || !strings.Contains(r.err, "2 difference(s)") ||
+		strings.Count(r.out, "gateway.routers.static → sim/sim-small: same") != 3 ||
+		!strings.Contains(r.err, "6 decision(s), verdict(s) and budget check(s) replayed") || !strings.Contains(r.err, "2 difference(s)") ||
 		!strings.Contains(r.err, "nondeterminism at position") || !strings.Contains(r.err, "policy counter): annotations was") {
 		t.Fatalf("replay: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}

@@ -127,7 +127,8 @@ func TestReplayBudgetChecks(t *testing.T) {
 	r := cli(t, ctx, "", "replay", "s1", "--addr", addr).ok(t)
 	if strings.Count(r.out, "budget "+scope+" → admitted: same") != 3 || strings.Count(r.out, "budget "+scope+" → denied by "+scope+" (spend, total): same") != 1 ||
 		strings.Count(r.out, "budget "+scope+" → denied by "+scope+" (requests_per_minute): same") != 1 ||
-		!strings.Contains(r.err, "5 decision(s), verdict(s) and budget check(s) replayed") || !strings.Contains(r.err, "0 difference(s)") {
+		strings.Count(r.out, "gateway.routers.static → sim/sim-small: same") != 3 ||
+		!strings.Contains(r.err, "8 decision(s), verdict(s) and budget check(s) replayed") || !strings.Contains(r.err, "0 difference(s)") {
 		t.Fatalf("replay:\n%s\n%s", r.out, r.err)
 	}
 	r = cli(t, ctx, "", "replay", "s1", "--decision", "2", "--addr", addr).ok(t)
