@@ -66,15 +66,7 @@ func TestReplaySession(t *testing.T) {
 
 	// A record that says otherwise: the last call's decision, with
 	// another reason and the targets reversed.
-	var d event.RoutingDecided
-	for e, err := range s.Store.ReadStream(ctx, "calls-"+s.KeyID, eventstore.ReadOptions{}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Type == "routing.decided" && strings.Contains(string(e.Data), last) {
-			json.Unmarshal(e.Data, &d)
-		}
-	}
+	d := decisionOf(t, s, last)
 	forged := d
 	forged.Reason = "most expensive"
 	forged.Targets = []event.RouteTarget{{Provider: "x", Model: "y"}}
@@ -168,15 +160,7 @@ func TestReplayStaticDecisions(t *testing.T) {
 
 	// The last decision, forged to the old routes' answer; and one that
 	// names routes the log does not have.
-	var d event.RoutingDecided
-	for e, err := range s.Store.ReadStream(ctx, "calls-"+s.KeyID, eventstore.ReadOptions{}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Type == "routing.decided" && strings.Contains(string(e.Data), last) {
-			json.Unmarshal(e.Data, &d)
-		}
-	}
+	d := decisionOf(t, s, last)
 	forged := d
 	forged.Targets = []event.RouteTarget{{Provider: "a", Model: "sim-small"}, {Provider: "b", Model: "sim-small"}}
 	unknown := d
@@ -199,4 +183,20 @@ func TestReplayStaticDecisions(t *testing.T) {
 	if u := rep.Decisions[n-1]; u.Replayed || !strings.Contains(u.Why, "no routing.routes.loaded event has the routes sha256:0000") {
 		t.Fatalf("a decision of unknown routes: %+v", u)
 	}
+}
+
+// decisionOf returns the routing.decided of call id, made with the
+// stack's key (the last one recorded, forged ones included).
+func decisionOf(t *testing.T, s *gatewaytest.Stack, id string) event.RoutingDecided {
+	t.Helper()
+	var d event.RoutingDecided
+	for e, err := range s.Store.ReadStream(context.Background(), "calls-"+s.KeyID, eventstore.ReadOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Type == "routing.decided" && strings.Contains(string(e.Data), id) {
+			json.Unmarshal(e.Data, &d)
+		}
+	}
+	return d
 }
