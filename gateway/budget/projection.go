@@ -23,11 +23,31 @@ func (m *Manager) Name() string { return ProjectionName }
 // callEvent is the part of model.call.completed and model.call.failed
 // that budgets read.
 type callEvent struct {
-	CallID       string  `json:"call_id"`
-	KeyID        string  `json:"key_id"`
-	CostUSD      float64 `json:"cost_usd"`
-	InputTokens  int     `json:"gen_ai.usage.input_tokens"`
-	OutputTokens int     `json:"gen_ai.usage.output_tokens"`
+	// CallID and KeyID are the members' contents, in the event's data
+	// when they have no escapes (nearly always): a rebuild folds
+	// millions of these, and two strings each were its budget fold's
+	// only allocations.
+	CallID, KeyID []byte
+	CostUSD       float64
+	InputTokens   int
+	OutputTokens  int
+}
+
+// text decodes the JSON string v as CallID and KeyID are: its contents
+// in place when it has no escapes, else a copy; nil for null.
+func text(v []byte, dst *[]byte) error {
+	if p, ok := jsonscan.Plain(v); ok {
+		*dst = p
+		return nil
+	}
+	var s *string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return err
+	}
+	if s != nil {
+		*dst = []byte(*s)
+	}
+	return nil
 }
 
 // decode reads the members budgets need from a call event's data and
@@ -41,9 +61,9 @@ func (c *callEvent) decode(data []byte) error {
 		v := data[start:end]
 		switch string(key) {
 		case "call_id":
-			err = jsonscan.String(v, &c.CallID)
+			err = text(v, &c.CallID)
 		case "key_id":
-			err = jsonscan.String(v, &c.KeyID)
+			err = text(v, &c.KeyID)
 		case "cost_usd":
 			err = jsonscan.Float(v, &c.CostUSD)
 		case "gen_ai.usage.input_tokens":
@@ -83,8 +103,8 @@ func (m *Manager) Apply(e *event.Event) error {
 	now := m.clock().UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if t := m.live[c.CallID]; t != nil && c.CallID != "" {
-		delete(m.live, c.CallID)
+	if t := m.live[string(c.CallID)]; t != nil && len(c.CallID) > 0 {
+		delete(m.live, t.id)
 		switch t.state {
 		case reserved: // the event came before Settle
 			t.release(int64(min(max(c.InputTokens+c.OutputTokens, 0), maxTokens)), now)
@@ -98,16 +118,23 @@ func (m *Manager) Apply(e *event.Event) error {
 	if cost > 0 {
 		// The scopes of Scopes, looked up without making their names:
 		// only a new scope's is kept.
-		for _, p := range [...]struct{ kind, name string }{{ScopeKey, c.KeyID}, {ScopeTeam, e.Metadata.Team}, {ScopeUser, e.Metadata.User}, {ScopeAgent, e.Metadata.Agent}} {
-			if p.name == "" {
-				continue
-			}
-			m.nameBuf = append(append(append(m.nameBuf[:0], p.kind...), ':'), p.name...)
+		add := func() {
 			s := m.scopes[string(m.nameBuf)]
 			if s == nil {
 				s = m.scope(string(m.nameBuf))
 			}
 			s.spent.add(cost, e.Time)
+		}
+		if len(c.KeyID) > 0 {
+			m.nameBuf = append(append(append(m.nameBuf[:0], ScopeKey...), ':'), c.KeyID...)
+			add()
+		}
+		for _, p := range [...]struct{ kind, name string }{{ScopeTeam, e.Metadata.Team}, {ScopeUser, e.Metadata.User}, {ScopeAgent, e.Metadata.Agent}} {
+			if p.name == "" {
+				continue
+			}
+			m.nameBuf = append(append(append(m.nameBuf[:0], p.kind...), ':'), p.name...)
+			add()
 		}
 	}
 	return nil
