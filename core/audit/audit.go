@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/projection"
+	"github.com/switchyard/switchyard/internal/jsonscan"
 )
 
 // ProjectionName is the model's projection (and checkpoint) name.
@@ -164,25 +166,51 @@ func describe(e *event.Event) (target, detail string, ok bool) {
 		return "", "", false
 	}
 	var d struct {
-		Name       string `json:"name"`
-		ID         string `json:"id"`
-		Reason     string `json:"reason"`
-		Digest     string `json:"digest"`
-		Source     string `json:"source"`
-		Mode       string `json:"mode"`
-		Turn       int    `json:"turn"`
-		Agent      string `json:"agent"`
-		Prompt     string `json:"prompt"`
-		ForkOf     string `json:"fork_of"`
+		Name, ID, Reason, Digest, Source, Mode, Agent, Prompt, ForkOf string
+
+		Turn int
+
 		Definition struct {
 			Name string `json:"name"`
-		} `json:"definition"`
+		}
 		Key struct {
 			ID   string `json:"id"`
 			Name string `json:"name"`
-		} `json:"key"`
+		}
 	}
-	_ = json.Unmarshal(e.Data, &d)
+	// The members an account uses, each read alone (a session's turns
+	// are most entries, and decoding their events whole was a sixth of
+	// the model's fold); one that does not decode is left out.
+	_ = jsonscan.Members(e.Data, func(key []byte, start, end int) bool {
+		v := e.Data[start:end]
+		switch string(key) {
+		case "name":
+			_ = jsonscan.String(v, &d.Name)
+		case "id":
+			_ = jsonscan.String(v, &d.ID)
+		case "reason":
+			_ = jsonscan.String(v, &d.Reason)
+		case "digest":
+			_ = jsonscan.String(v, &d.Digest)
+		case "source":
+			_ = jsonscan.String(v, &d.Source)
+		case "mode":
+			_ = jsonscan.String(v, &d.Mode)
+		case "agent":
+			_ = jsonscan.String(v, &d.Agent)
+		case "prompt":
+			_ = jsonscan.String(v, &d.Prompt)
+		case "fork_of":
+			_ = jsonscan.String(v, &d.ForkOf)
+		case "turn":
+			_ = jsonscan.Int(v, &d.Turn)
+		case "definition":
+			_ = json.Unmarshal(v, &d.Definition)
+		case "key":
+			_ = json.Unmarshal(v, &d.Key)
+		}
+		return true
+	})
 	short := func(s string) string {
 		if len(s) > 80 {
 			return s[:77] + "..."
@@ -213,10 +241,10 @@ func describe(e *event.Event) (target, detail string, ok bool) {
 		add("agent", d.Agent)
 		add("fork of", d.ForkOf)
 		if d.Mode != "" {
-			add("turn", fmt.Sprintf("%d (%s)", d.Turn, d.Mode))
+			add("turn", strconv.Itoa(d.Turn)+" ("+d.Mode+")")
 		}
 		if d.Prompt != "" {
-			add("prompt", fmt.Sprintf("%q", short(d.Prompt)))
+			add("prompt", strconv.Quote(short(d.Prompt)))
 		}
 	}
 	add("reason", short(d.Reason))
