@@ -3,6 +3,8 @@ package tape
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/switchyard/switchyard/internal/jsonscan"
 )
 
 // The walk's own string handling says what encoding/json says: where a
@@ -38,7 +40,7 @@ func TestStringsAsEncodingJSON(t *testing.T) {
 	}
 	for _, bad := range []string{`"\x"`, `"\u12"`, `"unterminated`} {
 		if _, err := appendUnescaped(nil, []byte(bad)); err == nil {
-			if _, err := skip([]byte(bad), 0); err == nil {
+			if _, err := jsonscan.Skip([]byte(bad), 0); err == nil {
 				t.Errorf("%s: taken", bad)
 			}
 		}
