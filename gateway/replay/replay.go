@@ -30,6 +30,7 @@ import (
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/gateway/route"
+	"github.com/switchyard/switchyard/gateway/tape"
 	"github.com/switchyard/switchyard/plugins/js"
 	"github.com/switchyard/switchyard/plugins/wasm"
 	"github.com/switchyard/switchyard/sdk/routing/abi"
@@ -160,7 +161,7 @@ func (rp *Replayer) Close() {
 // its start's and end's; those of a turn's tool calls when turn > 0).
 func (rp *Replayer) Session(ctx context.Context, id string, turn int) (*Report, error) {
 	began := time.Now()
-	keyID, err := sessionKey(ctx, rp.Store, id)
+	keyID, err := tape.SessionKey(ctx, rp.Store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -437,24 +438,4 @@ func (rp *Replayer) loadedPlugins(ctx context.Context) (loadedRouting, error) {
 }
 
 // ErrNoSession is returned for a session the log does not have.
-var ErrNoSession = errors.New("no such session")
-
-// sessionKey returns the key a session's model calls were made with.
-func sessionKey(ctx context.Context, r eventstore.Reader, id string) (string, error) {
-	for e, err := range r.ReadStream(ctx, "session-"+id, eventstore.ReadOptions{Limit: 1}) {
-		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			return "", fmt.Errorf("%w: %s", ErrNoSession, id)
-		}
-		if err != nil {
-			return "", err
-		}
-		var c struct {
-			KeyID string `json:"key_id"`
-		}
-		if err := json.Unmarshal(e.Data, &c); err != nil || c.KeyID == "" {
-			return "", fmt.Errorf("session %s's first event (%s) names no key: %v", id, e.Type, err)
-		}
-		return c.KeyID, nil
-	}
-	return "", fmt.Errorf("%w: %s", ErrNoSession, id)
-}
+var ErrNoSession = tape.ErrNoSession

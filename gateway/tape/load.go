@@ -25,7 +25,7 @@ var ErrCallsOpen = errors.New("a model call has not ended yet")
 // whose answer was not recorded (made with record_answers off) or not
 // kept whole (over the size bound).
 func Load(ctx context.Context, r eventstore.Reader, id string) ([]Call, error) {
-	keyID, err := sessionKey(ctx, r, id)
+	keyID, err := SessionKey(ctx, r, id)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +89,9 @@ func Load(ctx context.Context, r eventstore.Reader, id string) ([]Call, error) {
 // ErrNoSession is returned for a session the log does not have.
 var ErrNoSession = errors.New("no such session")
 
-// sessionKey returns the key a session's model calls were made with.
-func sessionKey(ctx context.Context, r eventstore.Reader, id string) (string, error) {
+// SessionKey returns the key a session's model calls were made with, as
+// its first event names it.
+func SessionKey(ctx context.Context, r eventstore.Reader, id string) (string, error) {
 	for e, err := range r.ReadStream(ctx, "session-"+id, eventstore.ReadOptions{Limit: 1}) {
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
 			return "", fmt.Errorf("%w: %s", ErrNoSession, id)
