@@ -31,7 +31,7 @@ func (m *Manager) ForkAt(ctx context.Context, id string, at ForkPoint, ch ForkCh
 	if m.ArmReplay == nil || m.Reader == nil {
 		return nil, errors.New("forking at a turn is not available on this server")
 	}
-	src, ok := m.Registry.Get(id)
+	src, ok := m.settled(id)
 	if !ok {
 		return nil, fmt.Errorf("session %q: %w", id, ErrNotFound)
 	}

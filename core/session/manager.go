@@ -104,7 +104,16 @@ func (m *Manager) log() *slog.Logger {
 
 // append writes events to session id's stream, one writer at a time.
 func (m *Manager) append(ctx context.Context, id string, evs ...event.Proposed) error {
+	l := m.lock(id)
+	l.Lock()
+	defer l.Unlock()
+	return m.Registry.Append(ctx, m.Store, id, m.now(), evs...)
+}
+
+// lock is session id's append lock.
+func (m *Manager) lock(id string) *sync.Mutex {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.locks == nil {
 		m.locks = map[string]*sync.Mutex{}
 	}
@@ -113,10 +122,19 @@ func (m *Manager) append(ctx context.Context, id string, evs ...event.Proposed) 
 		l = &sync.Mutex{}
 		m.locks[id] = l
 	}
-	m.mu.Unlock()
+	return l
+}
+
+// settled is session id as the registry has it once every append to its
+// stream in flight has been folded in. An event is in the store (and in
+// front of feed readers) a moment before the registry has it: a client
+// that saw "turn ended" and sends the next prompt at once must not be
+// told the session is still running.
+func (m *Manager) settled(id string) (*Session, bool) {
+	l := m.lock(id)
 	l.Lock()
 	defer l.Unlock()
-	return m.Registry.Append(ctx, m.Store, id, m.now(), evs...)
+	return m.Registry.Get(id)
 }
 
 func (m *Manager) newEvent(s *Session, typ string, data any, actor string) (event.Proposed, error) {
@@ -217,7 +235,7 @@ func (m *Manager) ResumeInterrupted(ctx context.Context) ([]string, error) {
 // and a first turn on prompt that continues the same conversation
 // through the harness's resume, in the copy. The original is untouched.
 func (m *Manager) Fork(ctx context.Context, id, prompt, actor string) (*Session, error) {
-	src, ok := m.Registry.Get(id)
+	src, ok := m.settled(id)
 	if !ok {
 		return nil, fmt.Errorf("session %q: %w", id, ErrNotFound)
 	}
@@ -262,7 +280,7 @@ func (m *Manager) Send(ctx context.Context, id, prompt, actor string) error {
 	if prompt == "" {
 		return errors.New("the prompt is empty: say what the agent should do next")
 	}
-	s, ok := m.Registry.Get(id)
+	s, ok := m.settled(id)
 	if !ok {
 		return fmt.Errorf("session %q: %w", id, ErrNotFound)
 	}
@@ -292,7 +310,7 @@ const ResumePrompt = "You were interrupted. Continue the task where you left off
 // Resume continues an interrupted, paused or failed session's turn
 // through the harness's native resume, with the same harness session id.
 func (m *Manager) Resume(ctx context.Context, id, actor string) error {
-	s, ok := m.Registry.Get(id)
+	s, ok := m.settled(id)
 	if !ok {
 		return fmt.Errorf("session %q: %w", id, ErrNotFound)
 	}
@@ -325,7 +343,7 @@ func (m *Manager) lastPrompt(s *Session) string {
 
 // Stop ends a session for good, stopping its turn if one runs.
 func (m *Manager) Stop(ctx context.Context, id, reason, actor string) error {
-	s, ok := m.Registry.Get(id)
+	s, ok := m.settled(id)
 	if !ok {
 		return fmt.Errorf("session %q: %w", id, ErrNotFound)
 	}
@@ -351,7 +369,7 @@ func (m *Manager) Stop(ctx context.Context, id, reason, actor string) error {
 
 // Pause stops a session's running turn so that it can be resumed later.
 func (m *Manager) Pause(ctx context.Context, id, reason, actor string) error {
-	s, ok := m.Registry.Get(id)
+	s, ok := m.settled(id)
 	if !ok {
 		return fmt.Errorf("session %q: %w", id, ErrNotFound)
 	}
@@ -463,13 +481,12 @@ func (m *Manager) startTurn(ctx context.Context, id, mode, prompt, actor string)
 		if prev == nil {
 			break
 		}
-		if cur, ok := m.Registry.Get(id); !ok || cur.Status == StatusRunning {
-			m.mu.Unlock()
+		m.mu.Unlock()
+		if cur, ok := m.settled(id); !ok || cur.Status == StatusRunning {
 			return fmt.Errorf("session %s: %w", id, ErrBusy)
 		}
 		// The turn before has recorded its end but not yet left the
 		// running set: a moment's wait, not busy.
-		m.mu.Unlock()
 		<-prev.done
 		m.mu.Lock()
 	}

@@ -125,7 +125,7 @@ func (m *Manager) Replay(ctx context.Context, id string, prompts map[int]string,
 	if m.ArmReplay == nil || m.Reader == nil {
 		return nil, errors.New("harness replay is not available on this server")
 	}
-	src, ok := m.Registry.Get(id)
+	src, ok := m.settled(id)
 	if !ok {
 		return nil, fmt.Errorf("session %q: %w", id, ErrNotFound)
 	}
