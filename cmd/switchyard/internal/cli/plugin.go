@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -64,6 +65,7 @@ func (a *app) pluginBuildCmd() *cobra.Command {
 
 func (a *app) pluginCheckCmd() *cobra.Command {
 	var model string
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "check FILE.wasm",
 		Short: "Load a routing plugin as the gateway would and run one decision",
@@ -77,7 +79,10 @@ plugin's digest, the decision and how long it took.`,
 				return err
 			}
 			ctx := cmd.Context()
-			h, err := wasm.NewHost(ctx, wasm.Config{Instances: 1}, nil)
+			if timeout <= 0 {
+				return fmt.Errorf("--timeout %s: a time budget is above 0", timeout)
+			}
+			h, err := wasm.NewHost(ctx, wasm.Config{Instances: 1, Timeout: timeout}, nil)
 			if err != nil {
 				return err
 			}
@@ -91,6 +96,9 @@ plugin's digest, the decision and how long it took.`,
 			var d abi.Decision
 			start := time.Now()
 			if err := p.Decide(ctx, f, &d); err != nil {
+				if errors.Is(err, wasm.ErrTimeout) {
+					return fmt.Errorf("plugin %s: %w (--timeout %s): a busy machine can slow a first call; if a larger --timeout does not help, the plugin does not end", name, err, timeout)
+				}
 				return fmt.Errorf("plugin %s: %w", name, err)
 			}
 			took := time.Since(start)
@@ -103,6 +111,7 @@ plugin's digest, the decision and how long it took.`,
 		}),
 	}
 	cmd.Flags().StringVar(&model, "model", "claude-sonnet-4-5", "the requested model in the sample facts")
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Millisecond, "the decision's time budget (the gateway's default is 10ms)")
 	return cmd
 }
 
