@@ -71,10 +71,23 @@ func (s *Store) DeleteStream(ctx context.Context, stream string, expected events
 }
 
 // LoadCheckpoint implements projection.CheckpointStore.
+//
+// Each checkpoint is a bucket of its own in the checkpoints bucket, with
+// its position and its state under two keys. A store of format 1 opened
+// read-only holds a value (position then state) under the name instead.
 func (s *Store) LoadCheckpoint(ctx context.Context, name string) (projection.Checkpoint, error) {
 	var cp projection.Checkpoint
 	err := s.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketCheckpoints).Get([]byte(name))
+		checks := tx.Bucket(bucketCheckpoints)
+		if b := checks.Bucket([]byte(name)); b != nil {
+			pos, state := b.Get(keyPosition), b.Get(keyState)
+			if len(pos) != 8 || state == nil {
+				return fmt.Errorf("checkpoint %q is damaged (a position of %d bytes, state present: %t): delete it to rebuild the projection", name, len(pos), state != nil)
+			}
+			cp.Position, cp.State = binary.BigEndian.Uint64(pos), bytes.Clone(state)
+			return nil
+		}
+		v := checks.Get([]byte(name))
 		if v == nil {
 			return nil
 		}
@@ -92,21 +105,40 @@ func (s *Store) LoadCheckpoint(ctx context.Context, name string) (projection.Che
 }
 
 // SaveCheckpoint implements projection.CheckpointStore: it commits with the
-// next group of appends, durably.
+// next group of appends, durably. It keeps cp.State, without a copy, until
+// the save is committed: the caller must not change it.
+//
+// A checkpoint has a bucket of its own so that a save writes its own pages
+// only. In one bucket, every commit rewrote the leaf that held the large
+// states of several read models, whichever of them was saved: a rebuild
+// spent a quarter of its CPU copying them.
 func (s *Store) SaveCheckpoint(ctx context.Context, name string, cp projection.Checkpoint) error {
 	if name == "" {
 		return fmt.Errorf("save checkpoint: %w: empty name", eventstore.ErrInvalid)
 	}
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(cp.State)), cp.Position)
-	v = append(v, cp.State...)
+	state := cp.State
+	if state == nil {
+		state = []byte{} // a nil value would not be stored
+	}
+	pos := binary.BigEndian.AppendUint64(nil, cp.Position)
 	return s.submit(&op{ctx: ctx, events: 1, apply: func(t *txn) error {
-		return fatal(t.checks.Put([]byte(name), v))
+		b, err := t.checks.CreateBucketIfNotExists([]byte(name))
+		if err != nil {
+			return fatal(err)
+		}
+		if err := b.Put(keyPosition, pos); err != nil {
+			return fatal(err)
+		}
+		return fatal(b.Put(keyState, state))
 	}})
 }
 
 // DeleteCheckpoint implements projection.CheckpointStore.
 func (s *Store) DeleteCheckpoint(ctx context.Context, name string) error {
 	return s.submit(&op{ctx: ctx, apply: func(t *txn) error {
-		return fatal(t.checks.Delete([]byte(name)))
+		if t.checks.Bucket([]byte(name)) != nil {
+			return fatal(t.checks.DeleteBucket([]byte(name)))
+		}
+		return nil
 	}})
 }

@@ -22,8 +22,12 @@ import (
 )
 
 // FormatVersion is the on-disk format this build writes. A store written by
-// a newer build is refused rather than misread.
-const FormatVersion = 1
+// a newer build is refused rather than misread; an older one is upgraded
+// when it is opened for writing.
+//
+//	1: a checkpoint is a value (position, then state) under its name
+//	2: a checkpoint is a bucket under its name, with keys position and state
+const FormatVersion = 2
 
 // FileName is the database file inside the data directory.
 const FileName = "events.db"
@@ -35,6 +39,9 @@ var (
 	bucketIndex       = []byte("index")
 	bucketCheckpoints = []byte("checkpoints")
 	bucketMeta        = []byte("meta")
+
+	keyPosition = []byte("position") // of a checkpoint, in its bucket
+	keyState    = []byte("state")
 
 	keyFormat     = []byte("format")
 	keyNextStream = []byte("next_stream")
@@ -156,10 +163,49 @@ func openError(dir string, err error) error {
 	return fmt.Errorf("open event store %s: %w", dir, err)
 }
 
+// upgrade brings a store of an older format to FormatVersion, in one
+// transaction.
+func upgrade(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	// 1 to 2: each checkpoint into a bucket of its own.
+	checks := tx.Bucket(bucketCheckpoints)
+	var names, values [][]byte
+	err := checks.ForEach(func(k, v []byte) error {
+		if v != nil { // nil: already a bucket
+			names, values = append(names, bytes.Clone(k)), append(values, bytes.Clone(v))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, name := range names {
+		v := values[i]
+		if err := checks.Delete(name); err != nil {
+			return err
+		}
+		if len(v) < 8 {
+			continue // damaged: the projection rebuilds without it
+		}
+		b, err := checks.CreateBucket(name)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(keyPosition, v[:8]); err != nil {
+			return err
+		}
+		if err := b.Put(keyState, v[8:]); err != nil {
+			return err
+		}
+	}
+	return meta.Put(keyFormat, u64(FormatVersion))
+}
+
 // init checks the format version, creates the buckets of a new store and
 // loads the counters. A newer format is refused before anything is written.
 func (s *Store) init() error {
 	fresh := false
+	var format uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -173,13 +219,19 @@ func (s *Store) init() error {
 		if len(f) != 8 {
 			return fmt.Errorf("open event store %s: format version record is damaged", s.dir)
 		}
-		if v := binary.BigEndian.Uint64(f); v > FormatVersion {
+		format = binary.BigEndian.Uint64(f)
+		if v := format; v > FormatVersion {
 			return fmt.Errorf("open event store %s: the store has format version %d but this switchyard reads format version %d or older: upgrade switchyard to open it", s.dir, v, FormatVersion)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if !fresh && format < FormatVersion && !s.readOnly {
+		if err := s.db.Update(upgrade); err != nil {
+			return fmt.Errorf("open event store %s: upgrade its format to version %d: %w (nothing was changed)", s.dir, FormatVersion, err)
+		}
 	}
 	if fresh {
 		if s.readOnly {
