@@ -23,12 +23,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/projection"
+	"github.com/switchyard/switchyard/internal/chunked"
 	"github.com/switchyard/switchyard/internal/jsonscan"
 )
 
@@ -76,10 +78,12 @@ type Chains struct {
 // queries are safe to run while a Runner feeds it.
 type Model struct {
 	mu      sync.RWMutex
-	entries []entry
+	entries chunked.Slice[entry]
 	heads   map[string]head // last event seen of each stream
-	events  uint64
-	breaks  []Break
+	// snapSize is the last snapshot's length: the next one's buffer.
+	snapSize atomic.Int64
+	events   uint64
+	breaks   []Break
 }
 
 // entry is an Entry as the model keeps it: the id and hash as bytes, not
@@ -148,7 +152,7 @@ func (m *Model) Apply(e *event.Event) error {
 	if !ok {
 		return nil
 	}
-	m.entries = append(m.entries, entry{position: e.Position, time: e.Time.UnixNano(), actor: e.Metadata.Actor, action: e.Type,
+	m.entries.Append(entry{position: e.Position, time: e.Time.UnixNano(), actor: e.Metadata.Actor, action: e.Type,
 		target: target, detail: detail, stream: e.Stream, version: e.StreamVersion, id: e.ID, hash: e.Hash})
 	return nil
 }

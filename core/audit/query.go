@@ -37,8 +37,8 @@ func (m *Model) Query(f Filter) Report {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := Report{Entries: []Entry{}, Chains: Chains{Events: m.events, Streams: len(m.heads), Breaks: append([]Break{}, m.breaks...)}}
-	for i := range m.entries {
-		if e := &m.entries[i]; f.matches(e) {
+	for i := range m.entries.Len() {
+		if e := m.entries.At(i); f.matches(e) {
 			out.Entries = append(out.Entries, e.public())
 		}
 	}
@@ -79,7 +79,7 @@ func (m *Model) Snapshot() ([]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	str := func(b []byte, s string) []byte { return append(binary.AppendUvarint(b, uint64(len(s))), s...) }
-	b := make([]byte, 0, 64+len(m.entries)*160+len(m.heads)*64)
+	b := make([]byte, 0, max(int(m.snapSize.Load())*9/8, 64+m.entries.Len()*160+len(m.heads)*64))
 	b = append(b, snapshotMagic...)
 	b = binary.AppendUvarint(b, m.events)
 	b = binary.AppendUvarint(b, uint64(len(m.breaks)))
@@ -90,9 +90,9 @@ func (m *Model) Snapshot() ([]byte, error) {
 		b = str(b, k.EventID)
 		b = str(b, k.Reason)
 	}
-	b = binary.AppendUvarint(b, uint64(len(m.entries)))
-	for i := range m.entries {
-		e := &m.entries[i]
+	b = binary.AppendUvarint(b, uint64(m.entries.Len()))
+	for i := range m.entries.Len() {
+		e := m.entries.At(i)
 		b = binary.AppendUvarint(b, e.position)
 		b = binary.AppendUvarint(b, e.version)
 		b = binary.AppendVarint(b, e.time)
@@ -108,6 +108,7 @@ func (m *Model) Snapshot() ([]byte, error) {
 		b = binary.AppendUvarint(b, h.version)
 		b = append(b, h.hash[:]...)
 	}
+	m.snapSize.Store(int64(len(b)))
 	return b, nil
 }
 
@@ -137,7 +138,6 @@ func (m *Model) restore(b []byte) error {
 		m.breaks = append(m.breaks, k)
 	}
 	n = r.Uvarint()
-	m.entries = make([]entry, 0, min(n, 1<<20))
 	// Entries share their actors and actions, as they did with the
 	// events they came from: the same few, over and over.
 	seen := map[string]string{}
@@ -158,7 +158,7 @@ func (m *Model) restore(b []byte) error {
 		if r.Err() != nil {
 			break
 		}
-		m.entries = append(m.entries, e)
+		m.entries.Append(e)
 	}
 	n = r.Uvarint()
 	m.heads = make(map[string]head, min(n, 1<<20))

@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/projection"
+	"github.com/switchyard/switchyard/internal/chunked"
 	"github.com/switchyard/switchyard/internal/jsonscan"
 )
 
@@ -83,9 +85,8 @@ type fineKey struct {
 // without copying them (growing one slice of them was a tenth of a
 // rebuild's CPU, in copies and fresh pages).
 type table[K comparable] struct {
-	chunks [][]row[K]
-	n      int32
-	index  map[K]int32
+	rows  chunked.Slice[row[K]]
+	index map[K]int32
 	// hours lists the hours with rows, ascending; byHour their rows.
 	hours  []int32
 	byHour map[int32][]int32
@@ -96,28 +97,22 @@ type row[K comparable] struct {
 	val totals
 }
 
-const chunkBits = 10
-
 func newTable[K comparable]() table[K] {
 	return table[K]{index: map[K]int32{}, byHour: map[int32][]int32{}}
 }
 
 // row returns row i.
-func (t *table[K]) row(i int32) *row[K] { return &t.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }
+func (t *table[K]) row(i int32) *row[K] { return t.rows.At(int(i)) }
 
 // len returns the number of rows.
-func (t *table[K]) len() int { return int(t.n) }
+func (t *table[K]) len() int { return t.rows.Len() }
 
 func (t *table[K]) add(k K, hour int32, v *totals) int32 {
 	i, ok := t.index[k]
 	if !ok {
-		i = t.n
-		if int(i>>chunkBits) == len(t.chunks) {
-			t.chunks = append(t.chunks, make([]row[K], 1<<chunkBits))
-		}
-		t.n++
+		i = int32(t.rows.Len())
+		t.rows.Append(row[K]{key: k})
 		t.index[k] = i
-		t.row(i).key = k
 		rows, seen := t.byHour[hour]
 		if !seen {
 			// Events come in time order but for the odd late one, so
@@ -156,6 +151,8 @@ type Model struct {
 	sessionRows map[uint32][]int32
 	// tagSets lists the ids of the interned tag sets.
 	tagSets []uint32
+	// snapSize is the last snapshot's length: the next one's buffer.
+	snapSize atomic.Int64
 
 	// scratch for Apply, which runs on one goroutine at a time.
 	tagBuf  []byte
