@@ -80,10 +80,11 @@ type Model struct {
 	mu      sync.RWMutex
 	entries chunked.Slice[entry]
 	heads   map[string]head // last event seen of each stream
-	// snapSize is the last snapshot's length: the next one's buffer.
-	snapSize atomic.Int64
-	events   uint64
-	breaks   []Break
+	// snapPerEntry is the last snapshot's length per entry, in 1/16
+	// bytes: the next one's buffer.
+	snapPerEntry atomic.Int64
+	events       uint64
+	breaks       []Break
 }
 
 // entry is an Entry as the model keeps it: the id and hash as bytes, not

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -79,7 +80,7 @@ func (m *Model) Snapshot() ([]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	str := func(b []byte, s string) []byte { return append(binary.AppendUvarint(b, uint64(len(s))), s...) }
-	b := make([]byte, 0, max(int(m.snapSize.Load())*9/8, 64+m.entries.Len()*160+len(m.heads)*64))
+	b := make([]byte, 0, 64+(m.entries.Len()+len(m.heads))*int(cmp.Or(m.snapPerEntry.Load(), 160*16))*9/8/16)
 	b = append(b, snapshotMagic...)
 	b = binary.AppendUvarint(b, m.events)
 	b = binary.AppendUvarint(b, uint64(len(m.breaks)))
@@ -108,7 +109,7 @@ func (m *Model) Snapshot() ([]byte, error) {
 		b = binary.AppendUvarint(b, h.version)
 		b = append(b, h.hash[:]...)
 	}
-	m.snapSize.Store(int64(len(b)))
+	m.snapPerEntry.Store(int64(len(b) * 16 / max(m.entries.Len()+len(m.heads), 1)))
 	return b, nil
 }
 

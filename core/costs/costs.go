@@ -151,8 +151,9 @@ type Model struct {
 	sessionRows map[uint32][]int32
 	// tagSets lists the ids of the interned tag sets.
 	tagSets []uint32
-	// snapSize is the last snapshot's length: the next one's buffer.
-	snapSize atomic.Int64
+	// snapPerRow is the last snapshot's length per fine row, in 1/16
+	// bytes: the next one's buffer.
+	snapPerRow atomic.Int64
 
 	// scratch for Apply, which runs on one goroutine at a time.
 	tagBuf  []byte

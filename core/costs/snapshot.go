@@ -1,6 +1,7 @@
 package costs
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ const snapshotMagic = "costs1"
 func (m *Model) Snapshot() ([]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	b := make([]byte, 0, max(int(m.snapSize.Load())*9/8, 64+m.fine.len()*48))
+	b := make([]byte, 0, 64+m.fine.len()*int(cmp.Or(m.snapPerRow.Load(), 48*16))*9/8/16)
 	b = append(b, snapshotMagic...)
 	b = binary.AppendUvarint(b, uint64(len(m.strs)-1))
 	for _, s := range m.strs[1:] {
@@ -41,7 +42,7 @@ func (m *Model) Snapshot() ([]byte, error) {
 			b = binary.AppendVarint(b, v)
 		}
 	}
-	m.snapSize.Store(int64(len(b)))
+	m.snapPerRow.Store(int64(len(b) * 16 / max(m.fine.len(), 1)))
 	return b, nil
 }
 

@@ -9,3 +9,9 @@ func SetCatchUpReport(d time.Duration) (restore func()) {
 	catchUpReport = d
 	return func() { catchUpReport = old }
 }
+
+// ShareOfSaves is shareOfSaves, and the two shares it chooses between.
+var ShareOfSaves, SaveShare, CatchUpSaveShare = shareOfSaves, saveShare, catchUpSaveShare
+
+// BatchSize is the most events a group hands its members at once.
+const BatchSize = batchSize

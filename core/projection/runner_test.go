@@ -365,3 +365,33 @@ func TestCatchUpWaitsAndReports(t *testing.T) {
 		t.Fatal("CatchUp did not return once the runner caught up")
 	}
 }
+
+// A runner catching up (old events, or batches as full as they come)
+// saves less of the time than one following the log live.
+func TestShareOfSaves(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	at := func(age time.Duration, n int) []event.Event {
+		b := make([]event.Event, n)
+		for i := range b {
+			b[i].Time = now.Add(-age)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name  string
+		batch []event.Event
+		want  float64
+	}{
+		{"live", at(time.Second, 3), projection.SaveShare},
+		{"an hour old", at(time.Hour, 3), projection.CatchUpSaveShare},
+		{"a full batch of new events", at(time.Second, projection.BatchSize), projection.CatchUpSaveShare},
+		{"nothing", nil, projection.SaveShare},
+	} {
+		if got := projection.ShareOfSaves(c.batch, now); got != c.want {
+			t.Errorf("%s: share %v, want %v", c.name, got, c.want)
+		}
+	}
+	if projection.CatchUpSaveShare >= projection.SaveShare {
+		t.Fatalf("catching up saves %v of the time, live %v: catching up should save less", projection.CatchUpSaveShare, projection.SaveShare)
+	}
+}
