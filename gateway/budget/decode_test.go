@@ -27,6 +27,7 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 		`{ "call_id" : "dup", "call_id" : "last", "cost_usd" : -0.5 , "message":"a, b} c" }`,
 		`{"call_id":"ünïcode","gen_ai.usage.output_tokens":-3,"cost_usd":12345678.9E2}`,
 		`{}`,
+		`{"call_id":"c","key_id":"k","gen_ai.usage.input_tokens":1,"gen_ai.usage.output_tokens":2,"cost_usd":0.5,"input_cost_usd":0.4,"latency_ms":3,"attempts":1}`,
 	} {
 		var want jsonCall
 		var got callEvent
