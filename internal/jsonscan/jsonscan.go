@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -270,9 +269,15 @@ func Bool(v []byte, dst *bool) error {
 // checkNumber refuses what strconv takes beyond JSON numbers: hex, _,
 // Inf, NaN.
 func checkNumber(v []byte) error {
-	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') ||
-		strings.TrimLeft(string(v), "0123456789-+.eE") != "" {
+	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') {
 		return fmt.Errorf("%s is not a number", v)
+	}
+	// A loop, not strings.TrimLeft with a cutset: that builds its set on
+	// every call, a sixth of a rebuild's cost decoding.
+	for _, c := range v {
+		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+			return fmt.Errorf("%s is not a number", v)
+		}
 	}
 	return nil
 }

@@ -56,3 +56,32 @@ func BenchmarkSkipLongStrings(b *testing.B) {
 		})
 	}
 }
+
+// Float takes JSON numbers and refuses what strconv would take beyond
+// them.
+func TestFloat(t *testing.T) {
+	for v, want := range map[string]float64{"0": 0, "-1.5": -1.5, "1e3": 1000, "2.5E-1": 0.25, "0.000123": 0.000123} {
+		var got float64
+		if err := Float([]byte(v), &got); err != nil || got != want {
+			t.Errorf("Float(%s) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "+1", ".5", "0x10", "1_000", "Inf", "NaN", "1e", "1.5a", `"1"`} {
+		var got float64
+		if err := Float([]byte(bad), &got); err == nil {
+			t.Errorf("Float(%q) = %v, want an error", bad, got)
+		}
+	}
+}
+
+// BenchmarkFloat decodes a call's cost, as the cost and budget folds do
+// for each of millions of calls.
+func BenchmarkFloat(b *testing.B) {
+	v := []byte("0.004235")
+	var f float64
+	for b.Loop() {
+		if err := Float(v, &f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
