@@ -274,7 +274,7 @@ func TestMatchesAFullDecode(t *testing.T) {
 		calls, in, out, cacheRead, reasoning int
 		cost                                 float64
 	}
-	want := map[string]*ref{}
+	want, wantDecision := map[string]*ref{}, map[string]*ref{}
 	for i := range evs {
 		v, err := event.Decode(&evs[i])
 		if err != nil {
@@ -287,6 +287,20 @@ func TestMatchesAFullDecode(t *testing.T) {
 			u, model = c.CallUsage, c.TargetModel
 		case *event.ModelCallFailed:
 			u, model = c.CallUsage, c.TargetModel
+		}
+		var attr event.CallAttribution
+		if c, ok := v.(*event.ModelCallCompleted); ok {
+			attr = c.CallAttribution
+		} else {
+			attr = v.(*event.ModelCallFailed).CallAttribution
+		}
+		if s, turn := evs[i].Metadata.Session, attr.Tags["turn"]; s != "" && turn != "" {
+			d := s + "/" + turn
+			if wantDecision[d] == nil {
+				wantDecision[d] = &ref{}
+			}
+			wantDecision[d].calls++
+			wantDecision[d].cost += u.CostUSD
 		}
 		k := evs[i].Metadata.Agent + "|" + model
 		if want[k] == nil {
@@ -311,6 +325,24 @@ func TestMatchesAFullDecode(t *testing.T) {
 			s.CacheReadTokens != int64(r.cacheRead) || s.ReasoningTokens != int64(r.reasoning) || math.Abs(s.CostUSD-r.cost) > 1e-9 {
 			t.Fatalf("group %v: %+v, want %+v", row.Group, s, r)
 		}
+	}
+	// Each session's calls in their decisions (the turns of three
+	// sessions, interleaved at random).
+	rep = query(t, m, "decision")
+	got := 0
+	for _, row := range rep.Rows {
+		d := strings.Join(row.Group, "|")
+		if d == "|" || d == "" {
+			continue
+		}
+		s, r := row.Summary(), wantDecision[d]
+		if r == nil || s.Calls != int64(r.calls) || math.Abs(s.CostUSD-r.cost) > 1e-9 {
+			t.Fatalf("decision %s: %d calls $%f, want %+v", d, s.Calls, s.CostUSD, r)
+		}
+		got++
+	}
+	if got != len(wantDecision) || got < 10 {
+		t.Fatalf("%d decisions, want %d (and the history should have at least 10)", got, len(wantDecision))
 	}
 }
 

@@ -97,7 +97,7 @@ func (m *Model) restore(b []byte) error {
 		if r.Err() != nil {
 			break
 		}
-		if _, dup := m.fine.index[k]; dup {
+		if m.fine.has(k, k.hour) {
 			return errors.New("a row twice")
 		}
 		row := m.fine.add(k, k.hour, &v)
