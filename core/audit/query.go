@@ -37,7 +37,7 @@ type Report struct {
 func (m *Model) Query(f Filter) Report {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := Report{Entries: []Entry{}, Chains: Chains{Events: m.events, Streams: len(m.heads), Breaks: append([]Break{}, m.breaks...)}}
+	out := Report{Entries: []Entry{}, Chains: Chains{Events: m.events, Streams: m.heads.Len(), Breaks: append([]Break{}, m.breaks...)}}
 	for i := range m.entries.Len() {
 		if e := m.entries.At(i); f.matches(e) {
 			out.Entries = append(out.Entries, e.public())
@@ -80,7 +80,7 @@ func (m *Model) Snapshot() ([]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	str := func(b []byte, s string) []byte { return append(binary.AppendUvarint(b, uint64(len(s))), s...) }
-	b := make([]byte, 0, 64+(m.entries.Len()+len(m.heads))*int(cmp.Or(m.snapPerEntry.Load(), 160*16))*9/8/16)
+	b := make([]byte, 0, 64+(m.entries.Len()+m.heads.Len())*int(cmp.Or(m.snapPerEntry.Load(), 160*16))*9/8/16)
 	b = append(b, snapshotMagic...)
 	b = binary.AppendUvarint(b, m.events)
 	b = binary.AppendUvarint(b, uint64(len(m.breaks)))
@@ -103,13 +103,14 @@ func (m *Model) Snapshot() ([]byte, error) {
 		b = append(b, e.id[:]...)
 		b = append(b, e.hash[:]...)
 	}
-	b = binary.AppendUvarint(b, uint64(len(m.heads)))
-	for s, h := range m.heads {
-		b = str(b, s)
+	b = binary.AppendUvarint(b, uint64(m.heads.Len()))
+	for i := range m.heads.Len() {
+		h := m.heads.At(i)
+		b = str(b, h.stream)
 		b = binary.AppendUvarint(b, h.version)
 		b = append(b, h.hash[:]...)
 	}
-	m.snapPerEntry.Store(int64(len(b) * 16 / max(m.entries.Len()+len(m.heads), 1)))
+	m.snapPerEntry.Store(int64(len(b) * 16 / max(m.entries.Len()+m.heads.Len(), 1)))
 	return b, nil
 }
 
@@ -123,7 +124,7 @@ func (m *Model) Restore(state []byte) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.entries, m.heads, m.events, m.breaks = fresh.entries, fresh.heads, fresh.events, fresh.breaks
+	m.entries, m.heads, m.headOf, m.last, m.events, m.breaks = fresh.entries, fresh.heads, fresh.headOf, fresh.last, fresh.events, fresh.breaks
 	return nil
 }
 
@@ -162,15 +163,18 @@ func (m *Model) restore(b []byte) error {
 		m.entries.Append(e)
 	}
 	n = r.Uvarint()
-	m.heads = make(map[string]head, min(n, 1<<20))
+	m.headOf = make(map[string]int32, min(n, 1<<20))
 	for range n {
-		s := r.String()
-		h := head{version: r.Uvarint()}
+		h := head{stream: r.String(), version: r.Uvarint()}
 		copy(h.hash[:], r.Bytes(32))
 		if r.Err() != nil {
 			break
 		}
-		m.heads[s] = h
+		if _, dup := m.headOf[h.stream]; dup {
+			r.Fail(fmt.Errorf("stream %q has two heads", h.stream))
+			break
+		}
+		m.addHead(h)
 	}
 	return r.Done()
 }

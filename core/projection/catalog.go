@@ -34,6 +34,7 @@ type StreamCatalog struct {
 	types   []string // interned type names
 	typeIDs map[string]uint32
 	total   uint64
+	last    int32 // the row of the last event's stream, or -1
 }
 
 type streamRow struct {
@@ -58,7 +59,7 @@ func NewStreamCatalog() *StreamCatalog {
 }
 
 func (c *StreamCatalog) reset() {
-	c.index, c.rows, c.types, c.typeIDs, c.total = map[string]int32{}, nil, nil, map[string]uint32{}, 0
+	c.index, c.rows, c.types, c.typeIDs, c.total, c.last = map[string]int32{}, nil, nil, map[string]uint32{}, 0, -1
 }
 
 // Name implements Projection.
@@ -68,11 +69,16 @@ func (c *StreamCatalog) Name() string { return "stream-catalog" }
 func (c *StreamCatalog) Apply(e *event.Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	i, ok := c.index[e.Stream]
-	if !ok {
-		i = int32(len(c.rows))
-		c.index[e.Stream] = i
-		c.rows = append(c.rows, streamRow{stream: e.Stream})
+	// The event before was in the same stream more often than not.
+	i := c.last
+	if i < 0 || int(i) >= len(c.rows) || c.rows[i].stream != e.Stream {
+		var ok bool
+		if i, ok = c.index[e.Stream]; !ok {
+			i = int32(len(c.rows))
+			c.index[e.Stream] = i
+			c.rows = append(c.rows, streamRow{stream: e.Stream})
+		}
+		c.last = i
 	}
 	r := &c.rows[i]
 	r.events++
@@ -149,7 +155,7 @@ func (c *StreamCatalog) Restore(state []byte) error {
 		}
 	}
 	c.mu.Lock()
-	c.index, c.rows, c.types, c.typeIDs, c.total = fresh.index, fresh.rows, fresh.types, fresh.typeIDs, fresh.total
+	c.index, c.rows, c.types, c.typeIDs, c.total, c.last = fresh.index, fresh.rows, fresh.types, fresh.typeIDs, fresh.total, -1
 	c.mu.Unlock()
 	return nil
 }
