@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/core/agent"
+	"github.com/switchyard/switchyard/eventstore"
 	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway/keys"
 	"github.com/switchyard/switchyard/sdk/harness"
@@ -30,6 +31,33 @@ func (a spawnAdapter) Run(ctx context.Context, r *harness.Run, emit harness.Emit
 	return emit(harness.Event{Kind: harness.KindCompleted, Completed: &harness.Completed{ExitCode: exit.Code}})
 }
 
+// testManager returns a manager on a fresh store whose one agent, name,
+// runs /bin/true as its CLI, saying on spawned when it is spawned. With
+// wrap, the manager appends through the appender wrap makes of the store.
+func testManager(tb testing.TB, name string, spawned chan time.Time, wrap func(eventstore.Appender) eventstore.Appender) *Manager {
+	ctx := context.Background()
+	st, err := embedded.Open(embedded.Config{Dir: tb.TempDir()}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	agents := agent.NewRegistry()
+	if _, err := agents.Put(ctx, st, agent.Definition{Name: name, Harness: "claude-code", Model: "m", Limits: agent.Limits{MemoryMB: 4096}}, "", time.Now(), false); err != nil {
+		tb.Fatal(err)
+	}
+	var app eventstore.Appender = st
+	if wrap != nil {
+		app = wrap(st)
+	}
+	ks := keys.NewRegistry()
+	return &Manager{Registry: NewRegistry(), Store: app, Agent: agents.Get, Adapters: oneAdapter{spawnAdapter{spawned}},
+		MintKey: func(ctx context.Context, s *Session, a *agent.Agent) (string, string, error) {
+			k, secret, err := ks.Create(ctx, st, keys.Spec{Name: "session " + s.ID, Agent: a.Definition.Name, Tags: map[string]string{"session": s.ID}}, "system", time.Now())
+			return k.ID, secret, err
+		},
+		GatewayURL: "http://127.0.0.1:1", Dir: tb.TempDir()}
+}
+
 type oneAdapter struct{ a harness.Adapter }
 
 func (o oneAdapter) Check(context.Context, string) error { return nil }
@@ -46,23 +74,8 @@ func (o oneAdapter) Adapter(context.Context, string) (harness.Adapter, string, f
 // the gateway (docs/performance.md, gateway) are not in it.
 func BenchmarkStartToSpawn(b *testing.B) {
 	ctx := context.Background()
-	st, err := embedded.Open(embedded.Config{Dir: b.TempDir()}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	agents := agent.NewRegistry()
-	if _, err := agents.Put(ctx, st, agent.Definition{Name: "bench", Harness: "claude-code", Model: "m", Limits: agent.Limits{MemoryMB: 4096}}, "", time.Now(), false); err != nil {
-		b.Fatal(err)
-	}
-	ks := keys.NewRegistry()
 	spawned := make(chan time.Time, 1)
-	m := &Manager{Registry: NewRegistry(), Store: st, Agent: agents.Get, Adapters: oneAdapter{spawnAdapter{spawned}},
-		MintKey: func(ctx context.Context, s *Session, a *agent.Agent) (string, string, error) {
-			k, secret, err := ks.Create(ctx, st, keys.Spec{Name: "session " + s.ID, Agent: a.Definition.Name, Tags: map[string]string{"session": s.ID}}, "system", time.Now())
-			return k.ID, secret, err
-		},
-		GatewayURL: "http://127.0.0.1:1", Dir: b.TempDir()}
+	m := testManager(b, "bench", spawned, nil)
 	defer m.Close()
 	var total time.Duration
 	for b.Loop() {

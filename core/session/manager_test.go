@@ -6,11 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard/switchyard/core/agent"
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/eventstore"
-	"github.com/switchyard/switchyard/eventstore/embedded"
-	"github.com/switchyard/switchyard/gateway/keys"
 )
 
 // slowFold is the store with a pause between a turn's end reaching the
@@ -37,24 +34,11 @@ func (s *slowFold) Append(ctx context.Context, stream string, expected eventstor
 // not refused as "running a turn" (it was, until the registry caught up).
 func TestSendRightAfterTurnEnded(t *testing.T) {
 	ctx := context.Background()
-	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	agents := agent.NewRegistry()
-	if _, err := agents.Put(ctx, st, agent.Definition{Name: "a", Harness: "claude-code", Model: "m", Limits: agent.Limits{MemoryMB: 4096}}, "", time.Now(), false); err != nil {
-		t.Fatal(err)
-	}
-	ks := keys.NewRegistry()
-	spawned := make(chan time.Time, 4)
-	slow := &slowFold{Appender: st, visible: make(chan struct{})}
-	m := &Manager{Registry: NewRegistry(), Store: slow, Agent: agents.Get, Adapters: oneAdapter{spawnAdapter{spawned}},
-		MintKey: func(ctx context.Context, s *Session, a *agent.Agent) (string, string, error) {
-			k, secret, err := ks.Create(ctx, st, keys.Spec{Name: "session " + s.ID, Agent: a.Definition.Name, Tags: map[string]string{"session": s.ID}}, "system", time.Now())
-			return k.ID, secret, err
-		},
-		GatewayURL: "http://127.0.0.1:1", Dir: t.TempDir()}
+	slow := &slowFold{visible: make(chan struct{})}
+	m := testManager(t, "a", make(chan time.Time, 4), func(st eventstore.Appender) eventstore.Appender {
+		slow.Appender = st
+		return slow
+	})
 	defer m.Close()
 	s, err := m.Start(ctx, "a", "first", "test")
 	if err != nil {
