@@ -45,3 +45,13 @@ type CheckpointStore interface {
 type Source interface {
 	SubscribeAll(ctx context.Context, from uint64) iter.Seq2[event.Event, error]
 }
+
+// PageSource is a Source that can also hand its events over a page at a
+// time, as the embedded store reads them: a group then cuts its batches
+// from the pages, instead of passing each event through a channel (a
+// twentieth of a rebuild's CPU). A page is valid until the next is asked
+// for.
+type PageSource interface {
+	Source
+	SubscribeAllPages(ctx context.Context, from uint64) iter.Seq2[[]event.Event, error]
+}

@@ -340,37 +340,28 @@ func (g *Group) runOne(ctx context.Context, from uint64) error {
 	return r.finish(ctx)
 }
 
-// runMany reads the subscription on one goroutine, gathers what it has
-// read into batches on another (as many events as are there, up to
-// batchSize: large while catching up, small when following live), and
-// hands each batch to every member's goroutine. Bounded channels hold the
-// reader back to the slowest member.
+// runMany hands batches of the subscription's events to every member's
+// goroutine: as many events as are there, up to batchSize (large while
+// catching up, small when following live). Bounded channels hold the
+// reading back to the slowest member.
+//
+// From a PageSource the batches are cut from its pages on the goroutine
+// that reads them. From another Source, one goroutine reads the events
+// into a channel and this one gathers what is in it into batches.
 func (g *Group) runMany(ctx context.Context, from uint64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in := make(chan event.Event, 2*batchSize)
-	var subErr error
-	go func() {
-		defer close(in)
-		for e, err := range g.src.SubscribeAll(ctx, from+1) {
-			if err != nil {
-				if ctx.Err() == nil {
-					subErr = fmt.Errorf("projections: subscription after position %d: %w", from, err)
-					cancel()
-				}
-				return
-			}
-			select {
-			case in <- e:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	// A batch goes to every member, and back to the pool when the last
 	// is done with it: 512 events of 312 bytes a batch were most of a
 	// rebuild's garbage.
 	var pool sync.Pool
+	newBatch := func() *batch {
+		b, _ := pool.Get().(*batch)
+		if b == nil {
+			b = &batch{events: make([]event.Event, 0, batchSize)}
+		}
+		return b
+	}
 	outs := make([]chan *batch, len(g.members))
 	errs := make([]error, len(g.members))
 	var wg sync.WaitGroup
@@ -393,15 +384,79 @@ func (g *Group) runMany(ctx context.Context, from uint64) error {
 			errs[i] = r.finish(ctx)
 		}()
 	}
-	for {
-		e, ok := <-in
-		if !ok {
-			break
+	send := func(b *batch) {
+		b.pending.Store(int32(len(outs)))
+		for _, out := range outs {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+			}
 		}
-		b, _ := pool.Get().(*batch)
-		if b == nil {
-			b = &batch{events: make([]event.Event, 0, batchSize)}
+	}
+	var subErr error
+	if ps, ok := g.src.(PageSource); ok {
+		subErr = g.readPages(ctx, ps, from, newBatch, send)
+	} else {
+		subErr = g.readEvents(ctx, from, newBatch, send)
+	}
+	if subErr != nil {
+		cancel()
+	}
+	for _, out := range outs {
+		close(out)
+	}
+	wg.Wait()
+	return errors.Join(append(errs, subErr)...)
+}
+
+// readPages cuts batches from the pages of ps until ctx is done. It
+// returns the subscription's error, if ctx is not done.
+func (g *Group) readPages(ctx context.Context, ps PageSource, from uint64, newBatch func() *batch, send func(*batch)) error {
+	for page, err := range ps.SubscribeAllPages(ctx, from+1) {
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("projections: subscription after position %d: %w", from, err)
 		}
+		for len(page) > 0 {
+			b := newBatch()
+			n := min(len(page), batchSize)
+			b.events = append(b.events, page[:n]...)
+			page = page[n:]
+			send(b)
+		}
+	}
+	return nil
+}
+
+// readEvents reads the subscription's events on a goroutine of its own
+// and gathers what it has read into batches until ctx is done. It
+// returns the subscription's error, if ctx is not done.
+func (g *Group) readEvents(ctx context.Context, from uint64, newBatch func() *batch, send func(*batch)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in := make(chan event.Event, 2*batchSize)
+	var subErr error
+	go func() {
+		defer close(in)
+		for e, err := range g.src.SubscribeAll(ctx, from+1) {
+			if err != nil {
+				if ctx.Err() == nil {
+					subErr = fmt.Errorf("projections: subscription after position %d: %w", from, err)
+					cancel()
+				}
+				return
+			}
+			select {
+			case in <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for e := range in {
+		b := newBatch()
 		b.events = append(b.events, e)
 	gather:
 		for len(b.events) < batchSize {
@@ -415,17 +470,7 @@ func (g *Group) runMany(ctx context.Context, from uint64) error {
 				break gather
 			}
 		}
-		b.pending.Store(int32(len(outs)))
-		for _, out := range outs {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-			}
-		}
+		send(b)
 	}
-	for _, out := range outs {
-		close(out)
-	}
-	wg.Wait()
-	return errors.Join(append(errs, subErr)...)
+	return subErr // the channel is closed: the goroutine has set it, or never will
 }

@@ -248,11 +248,27 @@ type named struct {
 
 func (n named) Name() string { return n.name }
 
+// The embedded store hands a group its events a page at a time.
+var _ projection.PageSource = (*embedded.Store)(nil)
+
+// eventsOnly hides a store's pages: a group reads it event by event.
+type eventsOnly struct{ projection.Source }
+
 // A group folds one subscription into several projections: one resumes
 // from its checkpoint while another starts from zero, a third fails on
-// an event and stops alone, and live events reach those left.
+// an event and stops alone, and live events reach those left. The same
+// from a source of pages and from one of events.
 func TestGroupSharesOneSubscription(t *testing.T) {
+	t.Run("pages", func(t *testing.T) { testGroupSharesOneSubscription(t, false) })
+	t.Run("events", func(t *testing.T) { testGroupSharesOneSubscription(t, true) })
+}
+
+func testGroupSharesOneSubscription(t *testing.T, eventByEvent bool) {
 	s := openStore(t, t.TempDir())
+	var src projection.Source = s
+	if eventByEvent {
+		src = eventsOnly{s}
+	}
 	want, last := seed(t, s, 1500, 7)
 
 	// A first run of "ahead" alone leaves it a checkpoint at the head.
@@ -262,7 +278,7 @@ func TestGroupSharesOneSubscription(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	g := projection.NewGroup(s, s, nil)
+	g := projection.NewGroup(src, s, nil)
 	ahead = named{projection.NewStreamCatalog(), "ahead"}
 	fresh := named{projection.NewStreamCatalog(), "fresh"}
 	broken := named{projection.NewStreamCatalog(), "broken"}

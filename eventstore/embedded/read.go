@@ -246,20 +246,7 @@ func (s *Store) StreamVersion(ctx context.Context, stream string) (int64, error)
 // catch-up to live can neither skip nor repeat an event.
 func (s *Store) SubscribeAll(ctx context.Context, from uint64) iter.Seq2[event.Event, error] {
 	return func(yield func(event.Event, error) bool) {
-		next := max(from, 1)
-		// One page buffer for the subscription's life: a live subscriber
-		// wakes for every commit, usually to read a few events, and a
-		// fresh page of pageSize events each time was most of a busy
-		// gateway's garbage. Yield copies each event out of it.
-		buf := make([]event.Event, 0, 64)
-		for {
-			// Take the signal before reading, so a commit that lands after
-			// the read wakes us.
-			s.mu.Lock()
-			signal := s.notify
-			s.mu.Unlock()
-			page, err := s.readAllPage(buf, next, eventstore.Forwards, pageSize)
-			buf = page
+		for page, err := range s.SubscribeAllPages(ctx, from) {
 			if err != nil {
 				yield(event.Event{}, err)
 				return
@@ -272,7 +259,45 @@ func (s *Store) SubscribeAll(ctx context.Context, from uint64) iter.Seq2[event.E
 				if !yield(e, nil) {
 					return
 				}
-				next = e.Position + 1
+			}
+		}
+	}
+}
+
+// SubscribeAllPages is SubscribeAll a page of events at a time, as they
+// are read: a reader that takes many events at once (a projection group)
+// is spared a step per event. A page is valid until the next is asked
+// for: its events must be copied out (their strings and data may be
+// kept). After an error the sequence ends.
+func (s *Store) SubscribeAllPages(ctx context.Context, from uint64) iter.Seq2[[]event.Event, error] {
+	return func(yield func([]event.Event, error) bool) {
+		next := max(from, 1)
+		// One page buffer for the subscription's life: a live subscriber
+		// wakes for every commit, usually to read a few events, and a
+		// fresh page of pageSize events each time was most of a busy
+		// gateway's garbage.
+		buf := make([]event.Event, 0, 64)
+		for {
+			if err := s.stopped(ctx); err != nil {
+				yield(nil, err)
+				return
+			}
+			// Take the signal before reading, so a commit that lands after
+			// the read wakes us.
+			s.mu.Lock()
+			signal := s.notify
+			s.mu.Unlock()
+			page, err := s.readAllPage(buf, next, eventstore.Forwards, pageSize)
+			buf = page
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if len(page) > 0 {
+				if !yield(page, nil) {
+					return
+				}
+				next = page[len(page)-1].Position + 1
 			}
 			if len(page) == pageSize {
 				continue
@@ -280,10 +305,10 @@ func (s *Store) SubscribeAll(ctx context.Context, from uint64) iter.Seq2[event.E
 			select {
 			case <-signal:
 			case <-ctx.Done():
-				yield(event.Event{}, ctx.Err())
+				yield(nil, ctx.Err())
 				return
 			case <-s.closing:
-				yield(event.Event{}, eventstore.ErrClosed)
+				yield(nil, eventstore.ErrClosed)
 				return
 			}
 		}
