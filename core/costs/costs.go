@@ -128,10 +128,11 @@ func (t *table[K]) hour(hour int32) *hourRows[K] {
 	}
 	h := t.byHour[hour]
 	if h == nil {
-		// Sized as the hour before, so that a busy hour's index does not
-		// grow from nothing by rehashing.
+		// A new hour is sized as the hour before, so that a busy hour's
+		// index does not grow from nothing by rehashing; an older one
+		// (a late event's) from nothing.
 		size := 0
-		if t.last != nil {
+		if t.last != nil && hour > t.lastHour {
 			size = len(t.last.rows)
 		}
 		h = &hourRows[K]{index: make(map[K]int32, size)}
@@ -196,8 +197,10 @@ type Model struct {
 	// decisions remembers the decision of recent sessions' last calls.
 	decisions [4096]decisionMemo
 
-	// snapPerRow is the last snapshot's length per fine row, in 1/16
-	// bytes: the next one's buffer.
+	// strBytes is about what the interned strings take in a snapshot;
+	// snapPerRow what the last snapshot took per fine row, in 1/16
+	// bytes: the next snapshot's buffer is their sum.
+	strBytes   int
 	snapPerRow atomic.Int64
 
 	// scratch for Apply, which runs on one goroutine at a time.
@@ -216,7 +219,7 @@ func New() *Model {
 }
 
 func (m *Model) reset() {
-	m.strs, m.ids = []string{""}, map[string]uint32{"": 0}
+	m.strs, m.ids, m.strBytes = []string{""}, map[string]uint32{"": 0}, 0
 	m.fine, m.coarse, m.summary = newTable[fineKey](), newTable[coarseKey](), newTable[summaryKey]()
 	m.sessionRows = map[uint32][]int32{}
 	m.tagSets = nil
@@ -235,6 +238,7 @@ func (m *Model) intern(b []byte) uint32 {
 	s := string(b)
 	id := uint32(len(m.strs))
 	m.strs = append(m.strs, s)
+	m.strBytes += len(s) + 2
 	m.ids[s] = id
 	return id
 }

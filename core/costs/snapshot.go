@@ -23,13 +23,14 @@ const snapshotMagic = "costs1"
 func (m *Model) Snapshot() ([]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	b := make([]byte, 0, 64+m.fine.len()*int(cmp.Or(m.snapPerRow.Load(), 48*16))*9/8/16)
+	b := make([]byte, 0, 64+m.strBytes+m.fine.len()*int(cmp.Or(m.snapPerRow.Load(), 48*16))*9/8/16)
 	b = append(b, snapshotMagic...)
 	b = binary.AppendUvarint(b, uint64(len(m.strs)-1))
 	for _, s := range m.strs[1:] {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
+	rowsAt := len(b)
 	b = binary.AppendUvarint(b, uint64(m.fine.len()))
 	for i := range int32(m.fine.len()) {
 		row := m.fine.row(i)
@@ -42,7 +43,7 @@ func (m *Model) Snapshot() ([]byte, error) {
 			b = binary.AppendVarint(b, v)
 		}
 	}
-	m.snapPerRow.Store(int64(len(b) * 16 / max(m.fine.len(), 1)))
+	m.snapPerRow.Store(int64((len(b) - rowsAt) * 16 / max(m.fine.len(), 1)))
 	return b, nil
 }
 
@@ -74,6 +75,7 @@ func (m *Model) restore(b []byte) error {
 		}
 		m.ids[s] = uint32(len(m.strs))
 		m.strs = append(m.strs, s)
+		m.strBytes += len(s) + 2
 	}
 	rows := r.Uvarint()
 	tagSets := map[uint32]bool{}

@@ -131,7 +131,14 @@ func (m *Manager) lock(id string) *sync.Mutex {
 // that saw "turn ended" and sends the next prompt at once must not be
 // told the session is still running.
 func (m *Manager) settled(id string) (*Session, bool) {
-	l := m.lock(id)
+	// Only look the lock up: a session with none has no append in
+	// flight, and an id made up by a client must not add one.
+	m.mu.Lock()
+	l := m.locks[id]
+	m.mu.Unlock()
+	if l == nil {
+		return m.Registry.Get(id)
+	}
 	l.Lock()
 	defer l.Unlock()
 	return m.Registry.Get(id)

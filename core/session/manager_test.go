@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -50,5 +52,25 @@ func TestSendRightAfterTurnEnded(t *testing.T) {
 	}
 	if got, _ := m.Registry.Get(s.ID); got.Turns != 2 {
 		t.Fatalf("turns = %d, want 2", got.Turns)
+	}
+}
+
+// Commands on an id that is no session are refused and leave nothing
+// behind: no append lock for a made-up id.
+func TestUnknownSessionLeavesNoLock(t *testing.T) {
+	ctx := context.Background()
+	m := testManager(t, "a", make(chan time.Time, 1), nil)
+	defer m.Close()
+	for i := range 100 {
+		id := fmt.Sprintf("made-up-%d", i)
+		if err := m.Send(ctx, id, "p", "test"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("send to %s: %v, want ErrNotFound", id, err)
+		}
+		if err := m.Pause(ctx, id, "r", "test"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("pause of %s: %v, want ErrNotFound", id, err)
+		}
+	}
+	if n := len(m.locks); n != 0 {
+		t.Fatalf("%d append locks after commands on made-up ids, want 0", n)
 	}
 }

@@ -124,7 +124,9 @@ func (s *Store) SaveCheckpoint(ctx context.Context, name string, cp projection.C
 	return s.submit(&op{ctx: ctx, events: 1, apply: func(t *txn) error {
 		b, err := t.checks.CreateBucketIfNotExists([]byte(name))
 		if err != nil {
-			return fatal(err)
+			// Nothing is written yet: this save fails alone, not the
+			// appends committed with it.
+			return fmt.Errorf("save checkpoint %q: %w", name, err)
 		}
 		if err := b.Put(keyPosition, pos); err != nil {
 			return fatal(err)

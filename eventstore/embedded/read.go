@@ -294,10 +294,10 @@ func (s *Store) SubscribeAllPages(ctx context.Context, from uint64) iter.Seq2[[]
 				return
 			}
 			if len(page) > 0 {
+				next = page[len(page)-1].Position + 1 // before the caller has the page
 				if !yield(page, nil) {
 					return
 				}
-				next = page[len(page)-1].Position + 1
 			}
 			if len(page) == pageSize {
 				continue

@@ -41,6 +41,17 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("%s: decoded %+v, encoding/json %+v", data, got.asJSON(), want)
 		}
 	}
+	// Past its five members it reads nothing: a repeat there does not
+	// count, and a broken tail is not seen.
+	for _, data := range []string{
+		`{"call_id":"c","key_id":"k","gen_ai.usage.input_tokens":1,"gen_ai.usage.output_tokens":2,"cost_usd":0.5,"cost_usd":9}`,
+		`{"call_id":"c","key_id":"k","gen_ai.usage.input_tokens":1,"gen_ai.usage.output_tokens":2,"cost_usd":0.5,"latency_ms":`,
+	} {
+		var got callEvent
+		if err := got.decode([]byte(data)); err != nil || got.CostUSD != 0.5 || string(got.KeyID) != "k" {
+			t.Errorf("%s: decoded %+v, %v; want the first five members read and the rest not", data, got.asJSON(), err)
+		}
+	}
 	for _, data := range []string{
 		`{"call_id":"c1","cost_usd":"12"}`,
 		`{"cost_usd":0x1p-2}`,

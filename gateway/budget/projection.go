@@ -57,7 +57,10 @@ func text(v []byte, dst *[]byte) error {
 // member names must match exactly (encoding/json also takes other cases)
 // and that it stops at the last member it needs: the call's latency,
 // attempts and cost breakdown come after them, unread (a sixth of a
-// rebuild's budget fold).
+// rebuild's budget fold). So a member repeated after all five were read
+// does not count (encoding/json takes the last), and what follows them
+// is not checked: the gateway writes these events, once each member; the
+// cost model, which reads them whole, refuses a broken one.
 func (c *callEvent) decode(data []byte) error {
 	var err error
 	var seen uint8
