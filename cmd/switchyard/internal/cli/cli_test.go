@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/core/event"
 	"github.com/switchyard/switchyard/core/projection"
 	"github.com/switchyard/switchyard/eventstore"
+	"github.com/switchyard/switchyard/eventstore/embedded"
 	"github.com/switchyard/switchyard/gateway/httpapi"
 )
 
@@ -480,6 +481,32 @@ func TestDefaults(t *testing.T) {
 	for arg0, want := range map[string]string{".bin/switchyard": ".bin/switchyard", "/usr/bin/switchyard": "switchyard", "switchyard": "switchyard"} {
 		if got := progName(arg0); got != want {
 			t.Errorf("progName(%q) = %q, want %q", arg0, got, want)
+		}
+	}
+}
+
+// serve saves every read model's checkpoint at the head when it stops, so
+// the next start folds nothing again.
+func TestServeCheckpointsEveryReadModelOnStop(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	addr, _, stop := serveInProcess(t, dir)
+	cli(t, ctx, "", "events", "append", "session-1", "--addr="+addr, "--type", "session.started", "--data", `{"agent":"a"}`).ok(t)
+	stop()
+	st, err := embedded.Open(embedded.Config{Dir: dir, ReadOnly: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	head, err := eventstore.Head(ctx, st)
+	if err != nil || head == 0 {
+		t.Fatalf("head %d, %v", head, err)
+	}
+	for _, name := range []string{"core.agents", "core.sessions", "core.costs", "core.audit", "stream-catalog", "gateway.keys", "gateway.budget"} {
+		cp, err := st.LoadCheckpoint(ctx, name)
+		if err != nil || cp.Position != head {
+			t.Errorf("%s: checkpoint at %d (%v) after serve stopped, want the head %d", name, cp.Position, err, head)
 		}
 	}
 }

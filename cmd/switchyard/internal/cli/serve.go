@@ -176,7 +176,11 @@ func (a *app) serve(ctx context.Context, o serveOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	defer control.stop() // after the gateway's close, deferred below
+	// After the gateway's close, deferred below. A closure: control.stop
+	// is set by control.start, and `defer control.stop()` would keep the
+	// no-op it is until then (the read models never saved their last
+	// checkpoints, and each start folded the log again from the one before).
+	defer func() { control.stop() }()
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
