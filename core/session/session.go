@@ -244,6 +244,56 @@ func (s *Session) apply(e *event.Event) error {
 
 // fold is apply but for the version and time. It changes s only once
 // the event has decoded.
+// decode reads the members of a session.turn.started event the registry
+// keeps (turn, mode, prompt, node) and skips the rest. Every turn has two
+// such events, and encoding/json's reflection over them was half the
+// registry's part of a rebuild. Member names must match exactly.
+func (t *TurnStarted) decode(data []byte) error {
+	var err error
+	scanErr := jsonscan.Members(data, func(key []byte, start, end int) bool {
+		v := data[start:end]
+		switch string(key) {
+		case "turn":
+			err = jsonscan.Int(v, &t.Turn)
+		case "mode":
+			err = jsonscan.String(v, &t.Mode)
+		case "prompt":
+			err = jsonscan.String(v, &t.Prompt)
+		case "node":
+			err = jsonscan.String(v, &t.Node)
+		}
+		if err != nil {
+			err = fmt.Errorf("%s: %w", key, err)
+		}
+		return err == nil
+	})
+	return cmp.Or(scanErr, err)
+}
+
+// decode reads the members of a session.turn.ended event the registry
+// keeps (turn, outcome, result, error), as TurnStarted.decode does.
+func (t *TurnEnded) decode(data []byte) error {
+	var err error
+	scanErr := jsonscan.Members(data, func(key []byte, start, end int) bool {
+		v := data[start:end]
+		switch string(key) {
+		case "turn":
+			err = jsonscan.Int(v, &t.Turn)
+		case "outcome":
+			err = jsonscan.String(v, &t.Outcome)
+		case "result":
+			err = jsonscan.String(v, &t.Result)
+		case "error":
+			err = jsonscan.String(v, &t.Error)
+		}
+		if err != nil {
+			err = fmt.Errorf("%s: %w", key, err)
+		}
+		return err == nil
+	})
+	return cmp.Or(scanErr, err)
+}
+
 func (s *Session) fold(e *event.Event) error {
 	decode := func(v any) error {
 		if err := json.Unmarshal(e.Data, v); err != nil {
@@ -262,8 +312,8 @@ func (s *Session) fold(e *event.Event) error {
 			CreatedAt: e.Time, UpdatedAt: e.Time, Version: e.StreamVersion}
 	case "session.turn.started":
 		var t TurnStarted
-		if err := decode(&t); err != nil {
-			return err
+		if err := t.decode(e.Data); err != nil {
+			return fmt.Errorf("%s at %s v%d: %w", e.Type, e.Stream, e.StreamVersion, err)
 		}
 		s.Status, s.Turns, s.Node, s.LastError = StatusRunning, max(s.Turns, t.Turn), t.Node, ""
 		s.TurnStartedAt = e.Time
@@ -272,8 +322,8 @@ func (s *Session) fold(e *event.Event) error {
 		}
 	case "session.turn.ended":
 		var t TurnEnded
-		if err := decode(&t); err != nil {
-			return err
+		if err := t.decode(e.Data); err != nil {
+			return fmt.Errorf("%s at %s v%d: %w", e.Type, e.Stream, e.StreamVersion, err)
 		}
 		s.endTurn(e.Time)
 		switch t.Outcome {
