@@ -249,49 +249,37 @@ func (s *Session) apply(e *event.Event) error {
 // such events, and encoding/json's reflection over them was half the
 // registry's part of a rebuild. Member names must match exactly.
 func (t *TurnStarted) decode(data []byte) error {
-	var err error
-	scanErr := jsonscan.Members(data, func(key []byte, start, end int) bool {
-		v := data[start:end]
+	return jsonscan.Fields(data, func(key, v []byte) error {
 		switch string(key) {
 		case "turn":
-			err = jsonscan.Int(v, &t.Turn)
+			return jsonscan.Int(v, &t.Turn)
 		case "mode":
-			err = jsonscan.String(v, &t.Mode)
+			return jsonscan.String(v, &t.Mode)
 		case "prompt":
-			err = jsonscan.String(v, &t.Prompt)
+			return jsonscan.String(v, &t.Prompt)
 		case "node":
-			err = jsonscan.String(v, &t.Node)
+			return jsonscan.String(v, &t.Node)
 		}
-		if err != nil {
-			err = fmt.Errorf("%s: %w", key, err)
-		}
-		return err == nil
+		return nil
 	})
-	return cmp.Or(scanErr, err)
 }
 
 // decode reads the members of a session.turn.ended event the registry
 // keeps (turn, outcome, result, error), as TurnStarted.decode does.
 func (t *TurnEnded) decode(data []byte) error {
-	var err error
-	scanErr := jsonscan.Members(data, func(key []byte, start, end int) bool {
-		v := data[start:end]
+	return jsonscan.Fields(data, func(key, v []byte) error {
 		switch string(key) {
 		case "turn":
-			err = jsonscan.Int(v, &t.Turn)
+			return jsonscan.Int(v, &t.Turn)
 		case "outcome":
-			err = jsonscan.String(v, &t.Outcome)
+			return jsonscan.String(v, &t.Outcome)
 		case "result":
-			err = jsonscan.String(v, &t.Result)
+			return jsonscan.String(v, &t.Result)
 		case "error":
-			err = jsonscan.String(v, &t.Error)
+			return jsonscan.String(v, &t.Error)
 		}
-		if err != nil {
-			err = fmt.Errorf("%s: %w", key, err)
-		}
-		return err == nil
+		return nil
 	})
-	return cmp.Or(scanErr, err)
 }
 
 func (s *Session) fold(e *event.Event) error {

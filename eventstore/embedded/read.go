@@ -29,6 +29,21 @@ func (s *Store) stopped(ctx context.Context) error {
 	}
 }
 
+// yieldEach hands page's events to yield one at a time, checking ctx and
+// the store between them. It reports whether to go on.
+func (s *Store) yieldEach(ctx context.Context, page []event.Event, yield func(event.Event, error) bool) bool {
+	for _, e := range page {
+		if err := s.stopped(ctx); err != nil {
+			yield(event.Event{}, err)
+			return false
+		}
+		if !yield(e, nil) {
+			return false
+		}
+	}
+	return true
+}
+
 // ReadStream implements eventstore.Reader.
 func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) iter.Seq2[event.Event, error] {
 	return s.paged(ctx, opts, func(from uint64, n int) ([]event.Event, uint64, bool, error) {
@@ -65,14 +80,8 @@ func (s *Store) paged(ctx context.Context, opts eventstore.ReadOptions, fetch fu
 				yield(event.Event{}, err)
 				return
 			}
-			for _, e := range page {
-				if err := s.stopped(ctx); err != nil {
-					yield(event.Event{}, err)
-					return
-				}
-				if !yield(e, nil) {
-					return
-				}
+			if !s.yieldEach(ctx, page, yield) {
+				return
 			}
 			left -= len(page)
 			if !more || opts.Limit > 0 && left <= 0 {
@@ -251,14 +260,8 @@ func (s *Store) SubscribeAll(ctx context.Context, from uint64) iter.Seq2[event.E
 				yield(event.Event{}, err)
 				return
 			}
-			for _, e := range page {
-				if err := s.stopped(ctx); err != nil {
-					yield(event.Event{}, err)
-					return
-				}
-				if !yield(e, nil) {
-					return
-				}
+			if !s.yieldEach(ctx, page, yield) {
+				return
 			}
 		}
 	}

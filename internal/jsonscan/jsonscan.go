@@ -8,6 +8,7 @@ package jsonscan
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,6 +66,21 @@ func Members(body []byte, fn func(key []byte, start, end int) bool) error {
 			return fmt.Errorf("%w: expected ',' or '}' at byte %d", ErrSyntax, i)
 		}
 	}
+}
+
+// Fields calls fn with the name and the raw value of each member of the
+// JSON object body, in order, until fn returns an error, which comes back
+// prefixed with the member's name. It is Members for decoders that read
+// some members and skip the rest.
+func Fields(body []byte, fn func(key, value []byte) error) error {
+	var err error
+	scanErr := Members(body, func(key []byte, start, end int) bool {
+		if err = fn(key, body[start:end]); err != nil {
+			err = fmt.Errorf("%s: %w", key, err)
+		}
+		return err == nil
+	})
+	return cmp.Or(scanErr, err)
 }
 
 func checkTrailing(body []byte, i int) error {
