@@ -309,12 +309,7 @@ func (g *Gateway) recordPluginLoaded(ctx context.Context, prev, now *event.Routi
 	if now == nil || prev != nil && prev.Digest == now.Digest && prev.ConfigDigest == now.ConfigDigest && prev.Source == now.Source && prev.TargetsDigest == now.TargetsDigest {
 		return nil
 	}
-	p, err := event.New("routing.plugin.loaded", *now, event.Metadata{Actor: "gateway"})
-	if err != nil {
-		return err
-	}
-	_, err = g.opts.Store.Append(ctx, event.RoutingPluginsStream, eventstore.Any, p)
-	return err
+	return g.appendPluginEvent(ctx, "routing.plugin.loaded", *now, "gateway")
 }
 
 // recordRoutesLoaded appends routing.routes.loaded when the static
@@ -325,12 +320,7 @@ func (g *Gateway) recordRoutesLoaded(ctx context.Context, prev string, now *even
 	if now.Digest == prev || len(now.Providers) == 0 {
 		return nil
 	}
-	p, err := event.New("routing.routes.loaded", *now, event.Metadata{Actor: "gateway"})
-	if err != nil {
-		return err
-	}
-	_, err = g.opts.Store.Append(ctx, event.RoutingPluginsStream, eventstore.Any, p)
-	return err
+	return g.appendPluginEvent(ctx, "routing.routes.loaded", *now, "gateway")
 }
 
 // lastRoutesDigest returns the digest of the last routing.routes.loaded
