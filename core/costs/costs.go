@@ -398,22 +398,6 @@ func (m *Model) internTags() uint32 {
 	return id
 }
 
-// str decodes a JSON string member: a slice of v when it has no escapes
-// (no copy), else a decoded copy (rare, and allowed to allocate).
-func str(v []byte) ([]byte, error) {
-	if p, ok := jsonscan.Plain(v); ok {
-		return p, nil
-	}
-	if string(v) == "null" {
-		return nil, nil
-	}
-	var s string
-	if err := jsonscan.String(v, &s); err != nil {
-		return nil, err
-	}
-	return []byte(s), nil
-}
-
 // decode reads the members the model needs from a call event's data.
 func (m *Model) decode(data []byte, c *call) error {
 	var err error
@@ -421,21 +405,21 @@ func (m *Model) decode(data []byte, c *call) error {
 		v := data[start:end]
 		switch string(key) {
 		case "key_id":
-			c.keyID, err = str(v)
+			err = jsonscan.Text(v, &c.keyID)
 		case "tags":
 			err = m.decodeTags(v, c)
 		case "api":
-			c.api, err = str(v)
+			err = jsonscan.Text(v, &c.api)
 		case "gen_ai.provider.name":
-			c.provider, err = str(v)
+			err = jsonscan.Text(v, &c.provider)
 		case "target_model":
-			c.targetModel, err = str(v)
+			err = jsonscan.Text(v, &c.targetModel)
 		case "gen_ai.request.model":
-			c.requestModel, err = str(v)
+			err = jsonscan.Text(v, &c.requestModel)
 		case "gen_ai.response.model":
-			c.responseModel, err = str(v)
+			err = jsonscan.Text(v, &c.responseModel)
 		case "via":
-			c.via, err = str(v)
+			err = jsonscan.Text(v, &c.via)
 		case "attempts":
 			err = jsonscan.Int64(v, &c.attempts)
 		case "retries":
@@ -486,7 +470,7 @@ func (m *Model) decodeTags(v []byte, c *call) error {
 	var err error
 	scanErr := jsonscan.Members(v, func(key []byte, start, end int) bool {
 		var val []byte
-		if val, err = str(v[start:end]); err != nil {
+		if err = jsonscan.Text(v[start:end], &val); err != nil {
 			return false
 		}
 		switch string(key) {

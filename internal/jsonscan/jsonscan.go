@@ -187,11 +187,30 @@ func Skip(b []byte, i int) (int, error) {
 // String decodes the JSON string v, taking the fast way when it has no
 // escapes; null leaves dst as it is, as encoding/json does.
 func String(v []byte, dst *string) error {
-	if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
-		*dst = string(v[1 : len(v)-1])
+	if p, ok := Plain(v); ok {
+		*dst = string(p)
 		return nil
 	}
 	return json.Unmarshal(v, dst)
+}
+
+// Text decodes the JSON string v as bytes: its contents in place (no
+// copy: the caller must not keep them past v) when it has no escapes,
+// nearly always, else a decoded copy. null leaves dst as it is.
+func Text(v []byte, dst *[]byte) error {
+	if p, ok := Plain(v); ok {
+		*dst = p
+		return nil
+	}
+	if string(v) == "null" {
+		return nil
+	}
+	var s string
+	if err := String(v, &s); err != nil {
+		return err
+	}
+	*dst = []byte(s)
+	return nil
 }
 
 // Plain returns the contents of the JSON string v when it has no escapes

@@ -85,3 +85,24 @@ func BenchmarkFloat(b *testing.B) {
 		}
 	}
 }
+
+// Text gives a string's contents, in place when it can, decodes escapes,
+// leaves dst on null and refuses what is not a string.
+func TestText(t *testing.T) {
+	for v, want := range map[string]string{`"abc"`: "abc", `"a\"b\u00e9"`: "a\"bé", `""`: ""} {
+		var got []byte
+		if err := Text([]byte(v), &got); err != nil || string(got) != want {
+			t.Errorf("Text(%s) = %q, %v; want %q", v, got, err, want)
+		}
+	}
+	got := []byte("kept")
+	if err := Text([]byte("null"), &got); err != nil || string(got) != "kept" {
+		t.Errorf("Text(null) = %q, %v; want dst left as it was", got, err)
+	}
+	for _, bad := range []string{"12", "true", `"abc`, "{}"} {
+		var got []byte
+		if err := Text([]byte(bad), &got); err == nil {
+			t.Errorf("Text(%s) = %q, want an error", bad, got)
+		}
+	}
+}
