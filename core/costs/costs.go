@@ -2,7 +2,6 @@ package costs
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -400,65 +399,59 @@ func (m *Model) internTags() uint32 {
 
 // decode reads the members the model needs from a call event's data.
 func (m *Model) decode(data []byte, c *call) error {
-	var err error
-	scanErr := jsonscan.Members(data, func(key []byte, start, end int) bool {
-		v := data[start:end]
+	return jsonscan.Fields(data, func(key, v []byte) error {
 		switch string(key) {
 		case "key_id":
-			err = jsonscan.Text(v, &c.keyID)
+			return jsonscan.Text(v, &c.keyID)
 		case "tags":
-			err = m.decodeTags(v, c)
+			return m.decodeTags(v, c)
 		case "api":
-			err = jsonscan.Text(v, &c.api)
+			return jsonscan.Text(v, &c.api)
 		case "gen_ai.provider.name":
-			err = jsonscan.Text(v, &c.provider)
+			return jsonscan.Text(v, &c.provider)
 		case "target_model":
-			err = jsonscan.Text(v, &c.targetModel)
+			return jsonscan.Text(v, &c.targetModel)
 		case "gen_ai.request.model":
-			err = jsonscan.Text(v, &c.requestModel)
+			return jsonscan.Text(v, &c.requestModel)
 		case "gen_ai.response.model":
-			err = jsonscan.Text(v, &c.responseModel)
+			return jsonscan.Text(v, &c.responseModel)
 		case "via":
-			err = jsonscan.Text(v, &c.via)
+			return jsonscan.Text(v, &c.via)
 		case "attempts":
-			err = jsonscan.Int64(v, &c.attempts)
+			return jsonscan.Int64(v, &c.attempts)
 		case "retries":
-			err = jsonscan.Int64(v, &c.retries)
+			return jsonscan.Int64(v, &c.retries)
 		case "fallbacks":
-			err = jsonscan.Int64(v, &c.fallbacks)
+			return jsonscan.Int64(v, &c.fallbacks)
 		case "gen_ai.usage.input_tokens":
-			err = jsonscan.Int64(v, &c.v[tInputTokens])
+			return jsonscan.Int64(v, &c.v[tInputTokens])
 		case "gen_ai.usage.output_tokens":
-			err = jsonscan.Int64(v, &c.v[tOutputTokens])
+			return jsonscan.Int64(v, &c.v[tOutputTokens])
 		case "gen_ai.usage.cache_read.input_tokens":
-			err = jsonscan.Int64(v, &c.v[tCacheReadTokens])
+			return jsonscan.Int64(v, &c.v[tCacheReadTokens])
 		case "gen_ai.usage.cache_creation.input_tokens":
-			err = jsonscan.Int64(v, &c.v[tCacheWriteTokens])
+			return jsonscan.Int64(v, &c.v[tCacheWriteTokens])
 		case "gen_ai.usage.reasoning.output_tokens":
-			err = jsonscan.Int64(v, &c.v[tReasoningTokens])
+			return jsonscan.Int64(v, &c.v[tReasoningTokens])
 		case "cost_usd":
-			err = jsonscan.Float(v, &c.costUSD[0])
+			return jsonscan.Float(v, &c.costUSD[0])
 		case "input_cost_usd":
-			err = jsonscan.Float(v, &c.costUSD[1])
+			return jsonscan.Float(v, &c.costUSD[1])
 		case "cache_read_cost_usd":
-			err = jsonscan.Float(v, &c.costUSD[2])
+			return jsonscan.Float(v, &c.costUSD[2])
 		case "cache_write_cost_usd":
-			err = jsonscan.Float(v, &c.costUSD[3])
+			return jsonscan.Float(v, &c.costUSD[3])
 		case "output_cost_usd":
-			err = jsonscan.Float(v, &c.costUSD[4])
+			return jsonscan.Float(v, &c.costUSD[4])
 		case "reasoning_cost_usd":
-			err = jsonscan.Float(v, &c.costUSD[5])
+			return jsonscan.Float(v, &c.costUSD[5])
 		case "unpriced":
-			err = jsonscan.Bool(v, &c.unpriced)
+			return jsonscan.Bool(v, &c.unpriced)
 		case "latency_ms":
-			err = jsonscan.Float(v, &c.latencyMS)
+			return jsonscan.Float(v, &c.latencyMS)
 		}
-		if err != nil {
-			err = fmt.Errorf("%s: %w", key, err)
-		}
-		return err == nil
+		return nil
 	})
-	return cmp.Or(scanErr, err)
 }
 
 // decodeTags reads a call's tags: session and turn apart, the rest into
