@@ -283,9 +283,11 @@ func (t *TurnEnded) decode(data []byte) error {
 }
 
 func (s *Session) fold(e *event.Event) error {
+	// bad says which event did not decode.
+	bad := func(err error) error { return fmt.Errorf("%s at %s v%d: %w", e.Type, e.Stream, e.StreamVersion, err) }
 	decode := func(v any) error {
 		if err := json.Unmarshal(e.Data, v); err != nil {
-			return fmt.Errorf("%s at %s v%d: %w", e.Type, e.Stream, e.StreamVersion, err)
+			return bad(err)
 		}
 		return nil
 	}
@@ -301,7 +303,7 @@ func (s *Session) fold(e *event.Event) error {
 	case "session.turn.started":
 		var t TurnStarted
 		if err := t.decode(e.Data); err != nil {
-			return fmt.Errorf("%s at %s v%d: %w", e.Type, e.Stream, e.StreamVersion, err)
+			return bad(err)
 		}
 		s.Status, s.Turns, s.Node, s.LastError = StatusRunning, max(s.Turns, t.Turn), t.Node, ""
 		s.TurnStartedAt = e.Time
@@ -311,7 +313,7 @@ func (s *Session) fold(e *event.Event) error {
 	case "session.turn.ended":
 		var t TurnEnded
 		if err := t.decode(e.Data); err != nil {
-			return fmt.Errorf("%s at %s v%d: %w", e.Type, e.Stream, e.StreamVersion, err)
+			return bad(err)
 		}
 		s.endTurn(e.Time)
 		switch t.Outcome {
@@ -359,7 +361,7 @@ func (s *Session) fold(e *event.Event) error {
 			return err == nil
 		})
 		if err := cmp.Or(scanErr, err); err != nil {
-			return fmt.Errorf("%s at %s v%d: %w", e.Type, e.Stream, e.StreamVersion, err)
+			return bad(err)
 		}
 		if id != "" {
 			s.HarnessSessionID = id
