@@ -71,7 +71,7 @@ func (c *StreamCatalog) Apply(e *event.Event) error {
 	defer c.mu.Unlock()
 	// The event before was in the same stream more often than not.
 	i := c.last
-	if i < 0 || int(i) >= len(c.rows) || c.rows[i].stream != e.Stream {
+	if i < 0 || c.rows[i].stream != e.Stream { // reset and Restore set last to -1
 		var ok bool
 		if i, ok = c.index[e.Stream]; !ok {
 			i = int32(len(c.rows))
